@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install into .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+export LAKEHOUSE_HOME ?= $(CURDIR)/var
+export DAGSTER_HOME ?= $(LAKEHOUSE_HOME)/dagster
+export LAKEHOUSE_SOURCES_ROOT ?= $(LAKEHOUSE_HOME)/sources
+export SAMR_DB_URL ?= sqlite:///$(LAKEHOUSE_SOURCES_ROOT)/samr/samr.db
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+UI_PORT ?= 3000
+
+.PHONY: install run test ui clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster_home/dagster.yaml $@
+
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
+
+# the dbt manifest is prepared here (dbt parse never opens the warehouse), not when Python imports the code
+$(DBT_MANIFEST): $(VENV)/.installed $(DBT_FILES)
+	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
+
+install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml $(DBT_MANIFEST)
+
+run: install
+	$(PY) scripts/demo.py
+
+test: install
+	$(PY) -m pytest
+
+ui: install
+	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)"
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+
+clean:
+	rm -rf var

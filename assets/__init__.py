@@ -1,0 +1,1 @@
+"""Asset definitions by layer: landing (bronze), dbt (staging, resolution, marts), quality, publication."""

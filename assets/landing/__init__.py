@@ -1,0 +1,1 @@
+"""Landing (bronze): every department's deliveries in Parquet, typed, with nothing lost."""

@@ -1,0 +1,257 @@
+"""Landing assets (group `landing`): one per declared dataset, built from its declaration.
+
+Each asset lands the deliveries of its partitions into `lake/bronze/<source>/<dataset>/` and
+`lake/quarantine/<source>/<dataset>/`, and checks, from the files on disk, that every delivery's
+rows in = rows loaded + rows quarantined.
+"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import warnings
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.resources import LakehouseSettings, SourceUnavailable
+
+from . import readers, store
+from .contract import DATASETS, Dataset
+from .deliveries import SNAPSHOT, delivery_path, discover, partitions_def
+from .land import LandingResult, bronze_dir, delivery_record_path, ensure_schema_file, land, quarantine_dir
+
+# single-run backfills (one run lands a range of months) are marked beta; their behaviour is what we want
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+
+CONSERVATION_CHECK = "rows_conserved"
+OWNERS = ["team:data-engineering"]
+READERS = {"csv": readers.read_csv, "xlsx": readers.read_xlsx, "jsonl": readers.read_jsonl}
+FORMAT_KINDS = {"sql": "sql", "csv": "csv", "xlsx": "excel", "jsonl": "json", "api": "api"}
+
+
+def asset_key(ds: Dataset) -> dg.AssetKey:
+    return dg.AssetKey(["bronze", ds.source, ds.name])
+
+
+def column_schema(ds: Dataset) -> dg.TableSchema:
+    cols = [dg.TableColumn(f.name, f.duckdb_type, description=" ".join(filter(None, [
+        f"source column {f.source}", f"unit {f.unit}" if f.unit else "", "required" if f.required else "",
+        "personal data" if f.pii else "", f.doc]))) for f in ds.fields]
+    cols += [dg.TableColumn("_source_file", "VARCHAR", description="delivery file (or table, or API URL)"),
+             dg.TableColumn("_source_row", "BIGINT", description="line number in the file / record number"),
+             dg.TableColumn("_delivery_sha256", "VARCHAR", description="SHA-256 of the delivery (lake/raw/)"),
+             dg.TableColumn("_loaded_at", "TIMESTAMP", description="when the delivery was landed (UTC)")]
+    return dg.TableSchema(columns=cols)
+
+
+def _fail(message: str, ds: Dataset, partition: str) -> dg.Failure:
+    return dg.Failure(description=message, metadata={"dataset": ds.asset_name, "partition": partition,
+                                                     "problem": message})
+
+
+def fetch_file(settings, ds: Dataset, partition: str) -> tuple[readers.RawDelivery, str, str] | None:
+    path = delivery_path(settings.sources_path, ds, partition)
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    digest, _ = store.archive(settings.lake_path / "raw", data, path.suffix)
+    return READERS[ds.format](path, ds, data), str(path.relative_to(settings.sources_path)), digest
+
+
+def fetch_sql(samr, settings, ds: Dataset) -> tuple[readers.RawDelivery, str, str]:
+    columns = [f.source for f in ds.fields]
+    batches, missing = [], []
+    for batch, missing in samr.read_table_as_text(ds.table, columns, order_by=[ds.fields[0].source]):
+        batches.append(batch)
+    raw = pa.Table.from_batches(batches, schema=pa.schema([(c, pa.string()) for c in columns]))
+    required_missing = [f.source for f in ds.required if f.source in missing]
+    if required_missing:
+        raise SourceUnavailable(f"S1 database {samr.redacted_url}: table {ds.table} lacks required column(s) "
+                                f"{required_missing}; expected {columns}")
+    buf = io.BytesIO()
+    pq.write_table(raw, buf, compression="zstd")  # the extract as it came, kept in the raw archive
+    digest, _ = store.archive(settings.lake_path / "raw", buf.getvalue(), ".parquet")
+    table = pa.table({"_source_row": pa.array(range(1, raw.num_rows + 1), pa.int64()),
+                      **{f.name: raw.column(f.source) for f in ds.fields}})
+    delivery = readers.RawDelivery(table, missing_optional_columns=[c for c in missing if c not in required_missing])
+    return delivery, f"{samr.redacted_url}#{ds.table}", digest
+
+
+def fetch_api(hrss, settings, partition: str) -> tuple[readers.RawDelivery, str, str] | None:
+    pages = hrss.fetch_period(partition)
+    if pages is None:
+        return None
+    digest, _ = store.archive(settings.lake_path / "raw", b"\n".join(pages), ".jsonl")
+    con = duckdb.connect()
+    con.register("pages", pa.table({"page": pa.array(range(len(pages)), pa.int64()),
+                                    "body": pa.array([p.decode("utf-8") for p in pages], pa.string())}))
+    lines = con.sql("SELECT CAST(row_number() OVER (ORDER BY page, i) AS BIGINT) AS _source_row, "
+                        "CAST(rec AS VARCHAR) AS _line FROM (SELECT page, unnest(json_extract(body, '$.data[*]')) AS rec, "
+                        "unnest(generate_series(1, CAST(json_array_length(body, '$.data') AS BIGINT))) AS i FROM pages) ORDER BY page, i"
+                        ).to_arrow_table()
+    con.close()
+    return readers.RawDelivery(lines), f"{hrss.base_url.rstrip('/')}/api/v1/employers?period={partition}", digest
+
+
+def land_partition(context, ds: Dataset, partition: str) -> LandingResult:
+    settings = context.resources.settings
+    try:
+        if ds.format == "sql":
+            fetched = fetch_sql(context.resources.samr, settings, ds)
+        elif ds.format == "api":
+            fetched = fetch_api(context.resources.hrss, settings, partition)
+        else:
+            fetched = fetch_file(settings, ds, partition)
+    except (readers.LandingError, SourceUnavailable) as e:
+        raise _fail(str(e), ds, partition) from None
+    if fetched is None:
+        return LandingResult(ds.asset_name, partition, "", None, delivered=False)
+    raw, source, digest = fetched
+    return land(ds, partition, raw, source, digest, settings.lake_path)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(str(r[c]).replace("|", "\\|") if r[c] is not None else "" for c in cols) + " |")
+    return "\n".join(out)
+
+
+def conservation(lake: Path, ds: Dataset, partitions: list[str]) -> tuple[bool, list[dict]]:
+    """From the files on disk: rows in (recorded at landing) = bronze rows + quarantine rows, per delivery."""
+    rows = []
+    for p in partitions:
+        record = delivery_record_path(lake, ds, p)
+        if not record.exists():
+            continue
+        rows_in = json.loads(record.read_text(encoding="utf-8"))["rows_in"]
+        loaded = store.parquet_rows(store.partition_file(bronze_dir(lake, ds), p))
+        quarantined = store.parquet_rows(store.partition_file(quarantine_dir(lake, ds), p))
+        rows.append({"partition": p, "rows_in": rows_in, "loaded": loaded, "quarantined": quarantined,
+                     "conserved": rows_in == loaded + quarantined})
+    return all(r["conserved"] for r in rows), rows
+
+
+def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
+    key = asset_key(ds)
+    resources = {"settings"} | ({"samr"} if ds.format == "sql" else set()) | ({"hrss"} if ds.format == "api" else set())
+    pdef = partitions_def(ds)
+
+    @dg.asset(
+        key=key,
+        group_name="landing",
+        description=f"{ds.title}. Landed as delivered (units of the source), typed per the declaration in "
+                    f"assets/landing/contract.py; rows that cannot be typed go to lake/quarantine/{ds.source}/"
+                    f"{ds.name}/. Grain: one row per source record of each {ds.partitioning} delivery; "
+                    f"source record key: {' + '.join(ds.key)}.",
+        kinds={"parquet", FORMAT_KINDS[ds.format]},
+        owners=OWNERS,
+        tags={"layer": "landing", "source_system": ds.source},
+        partitions_def=pdef,
+        backfill_policy=dg.BackfillPolicy.single_run() if pdef else None,
+        required_resource_keys=resources,
+        metadata={"dagster/column_schema": column_schema(ds), "source_system": ds.source,
+                  "partitioning": ds.partitioning},
+        check_specs=[dg.AssetCheckSpec(CONSERVATION_CHECK, asset=key, blocking=True,
+                                       description="every delivery: rows in = rows loaded + rows quarantined, "
+                                                   "counted in the Parquet files on disk")],
+    )
+    def _landing(context):  # (no annotation: a nested function under postponed annotations)
+        partitions = list(context.partition_keys) if pdef else [SNAPSHOT]
+        ensure_schema_file(context.resources.settings.lake_path, ds)
+        results = [land_partition(context, ds, p) for p in partitions]
+        delivered = [r for r in results if r.delivered]
+        for r in results:
+            context.log.info(f"{ds.asset_name} {r.partition}: " + (
+                f"{r.rows_in} in, {r.rows_loaded} loaded, {r.rows_quarantined} quarantined from {r.source}"
+                if r.delivered else "no delivery"))
+        single = delivered[0] if len(delivered) == 1 else None
+        metadata = {
+            "rows_in": sum(r.rows_in for r in delivered),
+            "rows_loaded": sum(r.rows_loaded for r in delivered),
+            "rows_quarantined": sum(r.rows_quarantined for r in delivered),
+            "dagster/row_count": sum(r.rows_loaded for r in delivered),
+            "deliveries": dg.MetadataValue.md(markdown_table([
+                {"partition": r.partition, "source": r.source or "no delivery", "sha256": (r.sha256 or "")[:16],
+                 "in": r.rows_in, "loaded": r.rows_loaded, "quarantined": r.rows_quarantined,
+                 "unknown columns": ", ".join(r.unknown_columns)} for r in results])),
+            "dagster/column_schema": column_schema(ds),
+            "bronze_path": dg.MetadataValue.path(str(bronze_dir(context.resources.settings.lake_path, ds))),
+        }
+        if single:
+            metadata["source"] = (dg.MetadataValue.url(single.source) if single.source.startswith("http")
+                                  else dg.MetadataValue.text(single.source))
+            metadata["delivery_sha256"] = single.sha256
+            metadata["preview"] = dg.MetadataValue.md(markdown_table(single.preview))
+        unknown = sorted({c for r in delivered for c in r.unknown_columns})
+        if unknown:
+            metadata["unknown_columns"] = ", ".join(unknown)
+            context.log.warning(f"{ds.asset_name}: unknown column(s) {unknown} loaded around, not into, bronze")
+        reasons: dict[str, int] = {}
+        for r in delivered:
+            for k, v in r.quarantine_reasons.items():
+                reasons[k] = reasons.get(k, 0) + v
+        if reasons:
+            metadata["quarantine_reasons"] = dg.MetadataValue.json(reasons)
+        yield dg.MaterializeResult(metadata=metadata)
+        ok, rows = conservation(context.resources.settings.lake_path, ds, [r.partition for r in delivered])
+        yield dg.AssetCheckResult(check_name=CONSERVATION_CHECK, passed=ok, severity=dg.AssetCheckSeverity.ERROR,
+                                  metadata={"deliveries": dg.MetadataValue.md(markdown_table(rows)),
+                                            "deliveries_checked": len(rows)})
+
+    return _landing
+
+
+LANDING_ASSETS = [build_landing_asset(ds) for ds in DATASETS]
+MONTHLY_KEYS = [asset_key(ds) for ds in DATASETS if ds.partitioning == "monthly"]
+FILE_DATASETS = [ds for ds in DATASETS if ds.format in READERS]
+
+YEARLY_KEYS = [asset_key(ds) for ds in DATASETS if ds.partitioning == "yearly"]
+SNAPSHOT_KEYS = [asset_key(ds) for ds in DATASETS if ds.partitioning == "snapshot"]
+
+# a job runs assets of one partitioning: snapshots, months, years
+snapshot_landing_job = dg.define_asset_job("snapshot_landing", selection=dg.AssetSelection.assets(*SNAPSHOT_KEYS),
+                                           description="Land the snapshot sources: S1 registry, S4, S8, S10")
+monthly_landing_job = dg.define_asset_job("monthly_landing", selection=dg.AssetSelection.assets(*MONTHLY_KEYS),
+                                          description="Land months of S2 tax, S5 social insurance, S6 power")
+yearly_landing_job = dg.define_asset_job("yearly_landing", selection=dg.AssetSelection.assets(*YEARLY_KEYS),
+                                         description="Land years of S3 stats, S7 eco, S9 patents")
+@dg.schedule(job=monthly_landing_job, cron_schedule="0 6 5 * *", execution_timezone="Asia/Shanghai",
+             description="The monthly pull on the 5th at 06:00: the month that just closed")
+def monthly_landing_schedule(context: dg.ScheduleEvaluationContext):
+    previous = previous_month(context.scheduled_execution_time.date())
+    return dg.RunRequest(run_key=previous, partition_key=previous)
+
+
+def previous_month(day) -> str:
+    return f"{day.year - (day.month == 1)}-{(day.month - 2) % 12 + 1:02d}"
+
+
+def file_signature(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}-{st.st_mtime_ns}"
+
+
+@dg.sensor(asset_selection=dg.AssetSelection.assets(*[asset_key(ds) for ds in FILE_DATASETS]),
+           minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="Requests the landing of every new or changed file in the sources root")
+def new_deliveries_sensor(context: dg.SensorEvaluationContext, settings: LakehouseSettings):
+    sources = settings.sources_path
+    seen = json.loads(context.cursor) if context.cursor else {}
+    requests = []
+    for ds in FILE_DATASETS:
+        for partition, path in discover(sources, ds).items():
+            sig = file_signature(path)
+            name = str(path.relative_to(sources))
+            if seen.get(name) != sig:
+                requests.append(dg.RunRequest(run_key=f"{name}:{sig}", asset_selection=[asset_key(ds)],
+                                              partition_key=None if partition == SNAPSHOT else partition))
+                seen[name] = sig
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, ensure_ascii=False, sort_keys=True))

@@ -1,0 +1,41 @@
+"""`python -m assets.landing.docs`: writes docs/landing.md from the declarations in contract.py."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .contract import DATASETS
+
+TARGET = Path(__file__).resolve().parents[2] / "docs" / "landing.md"
+
+
+def render() -> str:
+    out = ["# Landing: the bronze datasets", "",
+           "Generated from `assets/landing/contract.py` by `python -m assets.landing.docs`; do not edit by hand.",
+           "Values are kept in the source's units; every dataset also carries `_source_file`, `_source_row`,",
+           "`_delivery_sha256` and `_loaded_at`. Rows that cannot be typed are in `lake/quarantine/<source>/<dataset>/`.",
+           ""]
+    for ds in DATASETS:
+        if ds.table:
+            where = f"S1 database (SAMR_DB_URL), table `{ds.table}`"
+        elif ds.pattern:
+            where = f"`<sources root>/{ds.source}/{ds.pattern}`"
+        else:
+            where = "the HRSS HTTP API (HRSS_API_BASE_URL)"
+        out += [f"## `bronze/{ds.source}/{ds.name}`: {ds.title}", "",
+                f"{ds.format}, {ds.encoding or 'n/a'} encoding, {ds.partitioning} partitions, from {where}. "
+                f"Source record key: {' + '.join(f'`{k}`' for k in ds.key)}.", "",
+                "| source column | column | type | unit | required | notes |", "|---|---|---|---|---|---|"]
+        for f in ds.fields:
+            notes = "; ".join(filter(None, [f.doc, "personal data, never published" if f.pii else ""]))
+            out.append(f"| {f.source} | `{f.name}` | {f.duckdb_type} | {f.unit or ''} | {'yes' if f.required else ''} "
+                       f"| {notes} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    TARGET.parent.mkdir(exist_ok=True)
+    TARGET.write_text(render(), encoding="utf-8")
+    print(f"wrote {TARGET}")
+    sys.exit(0)

@@ -1,0 +1,153 @@
+"""Landing one delivery: archive its bytes, type its records, write bronze and quarantine, record it.
+
+Rows in = rows loaded + rows quarantined for every delivery, and the figure is recorded beside the
+partition (`_deliveries/<partition>.json`), where the conservation check finds it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from . import readers, store
+from .contract import Dataset
+from .typing import build_typing_sql, json_projection, quote_ident, quote_literal, record_key_expression, typed_select
+
+QUARANTINE_SCHEMA = pa.schema([
+    ("source_system", pa.string()), ("dataset", pa.string()), ("partition", pa.string()),
+    ("source_file", pa.string()), ("source_row", pa.int64()), ("source_record_key", pa.string()),
+    ("reason", pa.string()), ("raw_values", pa.string()), ("delivery_sha256", pa.string()),
+    ("loaded_at", pa.timestamp("us")),
+])
+# checks that tie a record to the delivery it came in (a March file holding an April row is suspect)
+# landing runs beside other work on a 2-core, shared machine: DuckDB spills rather than grows past this
+DUCKDB_MEMORY_LIMIT = "1GB"
+PARTITION_FIELDS = {"tax_returns": "tax_period", "grid_consumption": "billing_period", "eco_permits": "year"}
+
+
+@dataclass
+class LandingResult:
+    dataset: str
+    partition: str
+    source: str
+    sha256: str | None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_optional_columns: list[str] = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+    quarantine_reasons: dict = field(default_factory=dict)
+    preview: list[dict] = field(default_factory=list)
+    delivered: bool = True
+
+    @property
+    def conserved(self) -> bool:
+        return self.rows_in == self.rows_loaded + self.rows_quarantined
+
+
+def bronze_dir(lake: Path, ds: Dataset) -> Path:
+    return lake / "bronze" / ds.source / ds.name
+
+
+def quarantine_dir(lake: Path, ds: Dataset) -> Path:
+    return lake / "quarantine" / ds.source / ds.name
+
+
+def delivery_record_path(lake: Path, ds: Dataset, partition: str) -> Path:
+    return bronze_dir(lake, ds) / "_deliveries" / f"{partition}.json"
+
+
+EMPTY_FILE = "empty.parquet"
+
+
+def ensure_schema_file(lake: Path, ds: Dataset) -> None:
+    """A zero-row file with the declared columns: a dataset with no delivery yet still reads as a table."""
+    target = bronze_dir(lake, ds) / EMPTY_FILE
+    if target.exists():
+        return
+    con = duckdb.connect()
+    cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in ds.fields)
+    store.write_parquet_atomically(con, f"SELECT {cols}, CAST(NULL AS VARCHAR) AS _source_file, CAST(NULL AS BIGINT) "
+                                        f"AS _source_row, CAST(NULL AS VARCHAR) AS _delivery_sha256, "
+                                        f"CAST(NULL AS TIMESTAMP) AS _loaded_at LIMIT 0", target)
+    con.close()
+
+
+def partition_check(ds: Dataset, partition: str) -> str | None:
+    name = PARTITION_FIELDS.get(ds.asset_name)
+    if not name or partition == "snapshot":
+        return None
+    f = ds.field(name)
+    col = quote_ident(name)
+    if f.kind == "period":
+        expected = f"DATE {quote_literal(partition + '-01')}"
+    else:
+        expected = str(int(partition))
+    return (f"CASE WHEN {col} IS NOT NULL AND {col} <> {expected} THEN format('{{}}: {{}} is not the delivery''s "
+            f"period {partition}', {quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
+
+
+def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Path,
+         loaded_at: dt.datetime | None = None) -> LandingResult:
+    loaded_at = (loaded_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
+    json_source = ds.format in ("jsonl", "api")
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True})
+    if json_source:
+        con.register("lines", raw.table)
+        con.execute(f"CREATE TEMP TABLE raw AS {json_projection(ds)}")
+    else:
+        con.register("raw", raw.table)
+    checked_sql, raw_values = build_typing_sql(ds, json_source)
+    con.execute(f"CREATE TEMP VIEW checked AS {checked_sql}")
+    typed = typed_select(ds)
+    con.execute(f"CREATE TEMP TABLE typed AS SELECT {typed}, _source_row, _reason, {raw_values} AS _raw_values, "
+                f"{record_key_expression(ds)} AS _key FROM checked")
+    extra = partition_check(ds, partition)
+    if extra:  # typed values are needed for this one, so it runs on the typed relation
+        con.execute(f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {extra}) WHERE ({extra}) IS NOT NULL")
+    lineage = (f"{quote_literal(source)} AS _source_file, _source_row, {quote_literal(sha256)} AS _delivery_sha256, "
+               f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS _loaded_at")
+    names = ", ".join(quote_ident(f.name) for f in ds.fields)
+    bronze_query = f"SELECT {names}, {lineage} FROM typed WHERE _reason = '' ORDER BY _source_row"
+
+    malformed = pa.table({
+        "_source_row": pa.array([m[0] for m in raw.malformed], pa.int64()),
+        "_raw_values": pa.array([m[1] for m in raw.malformed], pa.string()),
+        "_reason": pa.array([m[2] for m in raw.malformed], pa.string()),
+    })
+    con.register("malformed", malformed)
+    common = (f"{quote_literal(ds.source)} AS source_system, {quote_literal(ds.name)} AS dataset, "
+              f"{quote_literal(partition)} AS partition, {quote_literal(source)} AS source_file")
+    tail = f"{quote_literal(sha256)} AS delivery_sha256, TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS loaded_at"
+    quarantine_query = (
+        f"SELECT {common}, _source_row AS source_row, _key AS source_record_key, _reason AS reason, "
+        f"CAST(_raw_values AS VARCHAR) AS raw_values, {tail} FROM typed WHERE _reason <> '' "
+        f"UNION ALL SELECT {common}, _source_row, NULL, _reason, _raw_values, {tail} FROM malformed "
+        f"ORDER BY source_row")
+
+    bronze_path = store.partition_file(bronze_dir(lake, ds), partition)
+    quarantine_path = store.partition_file(quarantine_dir(lake, ds), partition)
+    rows_in = raw.table.num_rows + len(raw.malformed)
+    # write both beside their targets, then move them in: earlier loads stay intact if anything fails
+    store.write_parquet_atomically(con, bronze_query, bronze_path)
+    store.write_parquet_atomically(con, quarantine_query, quarantine_path)
+    result = LandingResult(
+        ds.asset_name, partition, source, sha256, rows_in, store.parquet_rows(bronze_path),
+        store.parquet_rows(quarantine_path), raw.unknown_columns, raw.missing_optional_columns, raw.notes)
+    result.quarantine_reasons = dict(con.execute(
+        f"SELECT reason, count(*) FROM ({quarantine_query}) GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall())
+    public = [f.name for f in ds.fields if not f.pii][:8]
+    result.preview = con.sql(f"SELECT {', '.join(quote_ident(c) for c in public)} FROM ({bronze_query}) LIMIT 5"
+                                 ).to_arrow_table().to_pylist()
+    store.write_json_atomically(delivery_record_path(lake, ds, partition), {
+        "dataset": ds.asset_name, "partition": partition, "source": source, "sha256": sha256,
+        "rows_in": result.rows_in, "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
+        "unknown_columns": result.unknown_columns, "missing_optional_columns": result.missing_optional_columns,
+        "notes": result.notes, "loaded_at": loaded_at.isoformat(),
+    })
+    con.close()
+    return result

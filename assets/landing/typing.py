@@ -1,0 +1,152 @@
+"""Typing and quarantine, generated from a dataset's declaration and run in DuckDB (vectorized).
+
+Input: a relation `raw` with `_source_row` and one VARCHAR column per declared field (named by the
+landed name; NULL where the delivery lacks the column), plus, for JSON sources, `_line` holding the
+record's JSON text. Output: typed rows, and the rows that could not be typed or miss a required
+value, each with every reason that applies.
+"""
+from __future__ import annotations
+
+from .contract import Dataset, Field
+
+JSON_TYPES = {
+    # kind -> JSON types a value may have (besides null)
+    "string": ("VARCHAR",),
+    "integer": ("BIGINT", "UBIGINT"),
+    "year": ("BIGINT", "UBIGINT"),
+    "amount": ("BIGINT", "UBIGINT", "DOUBLE", "VARCHAR"),  # S5 sends jfjs as a string decimal
+    "decimal4": ("BIGINT", "UBIGINT", "DOUBLE"),
+    "quantity": ("BIGINT", "UBIGINT", "DOUBLE"),
+    "date": ("VARCHAR",),
+    "period": ("VARCHAR",),
+    "timestamp": ("VARCHAR",),
+    "timestamptz": ("VARCHAR",),
+    "string_list": ("ARRAY",),
+}
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _number(raw: str, sql_type: str) -> str:
+    return f"TRY_CAST(replace({raw}, ',', '') AS {sql_type})"
+
+
+def parse_expression(f: Field, raw: str) -> str:
+    """SQL turning the raw VARCHAR `raw` (already trimmed, '' as NULL) into the declared type."""
+    k = f.kind
+    if k == "string":
+        return raw
+    if k in ("integer", "amount", "decimal4", "quantity"):
+        return _number(raw, f.duckdb_type)
+    if k == "year":
+        return f"CASE WHEN TRY_CAST({raw} AS INTEGER) BETWEEN 1900 AND 2100 THEN TRY_CAST({raw} AS INTEGER) END"
+    if k == "date":
+        # the same date written YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (SOURCES.md); also a DB's 'YYYY-MM-DD 00:00:00'
+        return (f"CAST(COALESCE(TRY_STRPTIME({raw}, '%Y-%m-%d'), TRY_STRPTIME({raw}, '%Y/%m/%d'), "
+                f"TRY_STRPTIME({raw}, '%Y%m%d'), TRY_STRPTIME({raw}, '%Y-%m-%d %H:%M:%S')) AS DATE)")
+    if k == "period":
+        return (f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}-?[0-9]{{2}}') THEN "
+                f"TRY_CAST(left({raw}, 4) || '-' || right({raw}, 2) || '-01' AS DATE) END")
+    if k in ("timestamp", "timestamptz"):
+        return f"TRY_CAST({raw} AS {f.duckdb_type})"
+    if k == "string_list":
+        path = quote_literal("$." + json_path_key(f.source) + "[*]")
+        return f"CASE WHEN _json_object THEN CAST(json_extract_string(_line, {path}) AS VARCHAR[]) END"
+    raise ValueError(f"unknown kind {k!r}")
+
+
+EXPECTED = {
+    "integer": "a whole number", "year": "a year (YYYY)", "amount": "a number (amount)",
+    "decimal4": "a number", "quantity": "a number", "date": "a date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)",
+    "period": "a month (YYYYMM or YYYY-MM)", "timestamp": "a timestamp", "timestamptz": "an ISO 8601 timestamp",
+    "string_list": "a list of strings",
+}
+
+
+def json_path_key(source: str) -> str:
+    return '"' + source.replace('"', '\\"') + '"'
+
+
+def raw_column(f: Field) -> str:
+    """The raw value, trimmed, with '' as NULL."""
+    return f"NULLIF(trim({quote_ident(f.name)}), '')"
+
+
+def label(f: Field) -> str:
+    return f"{f.source} ({f.name})" if f.source != f.name else f.name
+
+
+def error_terms(ds: Dataset, json_source: bool) -> list[str]:
+    """One SQL CASE per check; each yields a reason or NULL."""
+    terms = []
+    if json_source:
+        terms.append("CASE WHEN NOT _json_valid THEN 'not valid JSON' WHEN NOT _json_object THEN 'not a JSON object' END")
+    guard = "_json_object AND " if json_source else ""  # a line that is not a JSON object has one reason only
+    for f in ds.fields:
+        raw = raw_column(f)
+        lab = label(f)
+        if f.required:
+            value = raw if f.kind != "string_list" else f"NULLIF(len({parse_expression(f, raw)}), 0)"
+            terms.append(f"CASE WHEN {guard}{value} IS NULL THEN {quote_literal(f'required field {lab} is empty')} END")
+        if json_source:
+            allowed = ", ".join(quote_literal(t) for t in JSON_TYPES[f.kind] + ("NULL",))
+            jt = quote_ident(f.name + "__json_type")
+            terms.append(f"CASE WHEN {jt} NOT IN ({allowed}) THEN "
+                         f"format('{{}}: expected {EXPECTED.get(f.kind, 'a string')}, got JSON {{}}', "
+                         f"{quote_literal(lab)}, lower({jt})) END")
+            if f.kind == "string_list":
+                path = quote_literal("$." + json_path_key(f.source) + "[*]")
+                terms.append(f"CASE WHEN {jt} = 'ARRAY' THEN CASE WHEN NOT list_bool_and(list_transform("
+                             f"CAST(json_extract(_line, {path}) AS JSON[]), lambda x: json_type(x) = 'VARCHAR')) THEN "
+                             f"{quote_literal(f'{lab}: expected a list of strings')} END END")
+                continue
+        if f.kind == "string":
+            terms.append(f"CASE WHEN contains({quote_ident(f.name)}, chr(0)) THEN "
+                         f"{quote_literal(f'{lab}: contains a NUL byte')} END")
+        elif f.kind != "string_list":
+            parsed = parse_expression(f, raw)
+            terms.append(f"CASE WHEN {raw} IS NOT NULL AND ({parsed}) IS NULL THEN "
+                         f"format('{{}}: {{}} is not {EXPECTED[f.kind]}', {quote_literal(lab)}, "
+                         f"'''' || left({raw}, 40) || '''') END")
+    return terms
+
+
+def json_projection(ds: Dataset) -> str:
+    """From `lines(_source_row, _line)`: validity, then each field's raw text and JSON type, computed only on
+    valid objects (DuckDB's JSON functions raise on malformed text)."""
+    cols = []
+    for f in ds.fields:
+        path = quote_literal("$." + json_path_key(f.source))
+        cols.append(f"CASE WHEN _json_object THEN json_extract_string(_line, {path}) END AS {quote_ident(f.name)}")
+        cols.append(f"CASE WHEN _json_object THEN coalesce(json_type(_line, {path}), 'NULL') END "
+                    f"AS {quote_ident(f.name + '__json_type')}")
+    return (f"SELECT _source_row, _line, _json_valid, _json_object, {', '.join(cols)} FROM ("
+            f"SELECT *, _json_valid AND CASE WHEN _json_valid THEN json_type(_line) = 'OBJECT' ELSE false END "
+            f"AS _json_object FROM (SELECT *, json_valid(_line) AS _json_valid FROM lines))")
+
+
+def typed_select(ds: Dataset) -> str:
+    cols = [f"{parse_expression(f, raw_column(f))} AS {quote_ident(f.name)}" for f in ds.fields]
+    return ", ".join(cols)
+
+
+def record_key_expression(ds: Dataset) -> str:
+    parts = [f"coalesce(trim({quote_ident(name)}), '')" for name in ds.key]
+    return parts[0] if len(parts) == 1 else f"concat_ws({quote_literal(ds.key_separator)}, {', '.join(parts)})"
+
+
+def build_typing_sql(ds: Dataset, json_source: bool) -> tuple[str, str]:
+    """(checked relation SQL, raw-values JSON SQL). The first selects `_reason` ('' when the row loads)."""
+    reasons = f"concat_ws('; ', {', '.join(error_terms(ds, json_source))})"
+    checked = f"SELECT *, {reasons} AS _reason FROM raw"
+    raw_values = "to_json(struct_pack(" + ", ".join(
+        f"{quote_ident(f.source)} := {quote_ident(f.name)}" for f in ds.fields) + "))"
+    if json_source:
+        raw_values = "_line"
+    return checked, raw_values

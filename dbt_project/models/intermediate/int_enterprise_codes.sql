@@ -1,0 +1,49 @@
+{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
+{#- The 企业码 assignment: state, not a derivation. One row per enterprise anchor (an S1 entity, or the USCC of an
+    enterprise registered elsewhere), assigned once and kept across runs; new anchors get the next numbers, so a
+    code is never reused. `full_refresh=false`: a `dbt build --full-refresh` does not renumber enterprises
+    (rebuilding it is a deliberate act: drop the table). Grain: one row per anchor. -#}
+with local_anchors as (
+    select 'samr:' || pripid as anchor, pripid, cast(null as varchar) as uscc, false as is_external
+    from {{ ref('stg_samr__entities') }}
+),
+
+external_anchors as (
+    -- a valid enterprise USCC (authority 9) that the registry does not hold: an enterprise registered elsewhere
+    select distinct 'uscc:' || code as anchor, cast(null as varchar) as pripid, code as uscc, true as is_external
+    from {{ ref('int_source_records') }}
+    where source_system <> 'samr' and owner_kind = 'organization' and left(code, 1) = '9'
+        and {{ uscc_is_valid('code') }}
+        and code not in (select uscc from {{ ref('stg_samr__entities') }} where uscc is not null)
+),
+
+anchors as (
+    select * from local_anchors
+    union all
+    select * from external_anchors
+),
+
+new_anchors as (
+    select a.*
+    from anchors a
+    {% if is_incremental() %}
+    where a.anchor not in (select anchor from {{ this }})
+    {% endif %}
+),
+
+numbered as (
+    select *,
+        {% if is_incremental() %}(select coalesce(max(sequence_number), 0) from {{ this }}){% else %}0{% endif %}
+            + row_number() over (order by anchor) as sequence_number
+    from new_anchors
+)
+
+select
+    anchor,
+    pripid,
+    uscc,
+    is_external,
+    sequence_number,
+    {{ enterprise_code('sequence_number') }} as enterprise_code,
+    current_timestamp as assigned_at
+from numbered

@@ -1,0 +1,1 @@
+"""The Dagster code location: assembles definitions from `assets/`; computes nothing itself."""

@@ -1,0 +1,191 @@
+"""Bad input: a delivery that cannot be read as a whole fails with a message naming the file, the problem and
+what was expected, leaving earlier loads intact; row-level problems are quarantined with a reason."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from . import handmade
+from .helpers import bronze, check_passed, failure, land, metadata, quarantine
+
+TAX_HEADER = "纳税人识别号,纳税人名称,所属期,增值税,企业所得税,其他税费,税收合计,销售收入,主管税务机关"
+GRID_HEADER = "户号,户名,用电地址,用电类别,电压等级,抄表年月,有功电量,电费"
+GOOD_TAX = "91330782MA2JXXXX1Q,义乌市新星饰品有限公司,202406,100,20,5,125,1000,义乌税务"
+
+
+@pytest.fixture()
+def root(tmp_path) -> Path:
+    return handmade.build(tmp_path / "root")
+
+
+def put(root: Path, rel: str, data: bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_failed_delivery_leaves_earlier_load_intact(tmp_path, root):
+    home = tmp_path / "home"
+    assert land(["tax_returns"], home, root, partition="2024-06").success
+    bronze_file = home / "lake" / "bronze" / "tax" / "returns" / "2024-06.parquet"
+    before = digest(bronze_file)
+    put(root, "tax/税收_202406.csv", (TAX_HEADER + "\n" + GOOD_TAX + "\n").encode("utf-8"))  # UTF-8, not GBK
+    result = land(["tax_returns"], home, root, partition="2024-06")
+    message = failure(result)
+    assert "税收_202406.csv" in message and "UTF-8" in message and "GBK" in message
+    assert digest(bronze_file) == before
+    assert not [p for p in bronze_file.parent.iterdir() if p.name.startswith(".")]  # nothing half-written left
+
+
+def test_gbk_where_utf8_is_declared(tmp_path, root):
+    put(root, "grid/用电量_202406.csv", (GRID_HEADER + "\n0571,张三,义乌,居民,0.22kV,202406,1,1\n").encode("gbk"))
+    message = failure(land(["grid_consumption"], tmp_path, root, partition="2024-06"))
+    assert "用电量_202406.csv" in message and "not valid UTF-8" in message and "expected a UTF-8 file" in message
+
+
+def test_missing_required_column(tmp_path, root):
+    header = TAX_HEADER.replace("纳税人识别号,", "")
+    put(root, "tax/税收_202406.csv", (header + "\n义乌,202406,1,1,1,3,10,x\n").encode("gbk"))
+    message = failure(land(["tax_returns"], tmp_path, root, partition="2024-06"))
+    assert "missing required column(s) 纳税人识别号" in message and "税收_202406.csv" in message
+
+
+def test_unknown_extra_column_loads_and_is_reported(tmp_path, root):
+    put(root, "tax/税收_202406.csv", (TAX_HEADER + ",备注\n" + GOOD_TAX + ",补报\n").encode("gbk"))
+    result = land(["tax_returns"], tmp_path, root, partition="2024-06")
+    assert result.success and metadata(result, "tax_returns")["unknown_columns"] == "备注"
+    assert len(bronze(tmp_path, "tax_returns", "2024-06")) == 1
+
+
+def test_header_only_file_is_zero_rows(tmp_path, root):
+    put(root, "tax/税收_202406.csv", (TAX_HEADER + "\r\n").encode("gbk"))
+    result = land(["tax_returns"], tmp_path, root, partition="2024-06")
+    assert result.success and check_passed(result)
+    assert metadata(result, "tax_returns")["rows_in"] == 0 and bronze(tmp_path, "tax_returns", "2024-06") == []
+
+
+def test_zero_byte_file(tmp_path, root):
+    put(root, "tax/税收_202406.csv", b"")
+    message = failure(land(["tax_returns"], tmp_path, root, partition="2024-06"))
+    assert "税收_202406.csv" in message and "empty (0 bytes)" in message
+
+
+def test_row_level_problems_are_quarantined_with_reasons(tmp_path, root):
+    lines = [
+        TAX_HEADER,
+        GOOD_TAX,
+        "91330782MA2JXXXX1Q,甲,202406,abc,0,0,0,0,义乌",  # text in a numeric field
+        "91330782MA2JXXXX1Q,乙,2025-13,1,0,0,1,1,义乌",  # impossible period
+        "91330782MA2JXXXX1Q,丙\x00丁,202406,1,0,0,1,1,义乌",  # NUL byte inside a field
+        ",无代码,202406,1,0,0,1,1,义乌",  # required value missing
+        "91330782MA2JXXXX1Q,戊,202405,1,0,0,1,1,义乌",  # a May row in the June delivery
+        "91330782MA2JXXXX1Q,己,202406,1,0",  # truncated last line
+    ]
+    put(root, "tax/税收_202406.csv", "\n".join(lines).encode("gbk"))
+    result = land(["tax_returns"], tmp_path, root, partition="2024-06")
+    assert result.success and check_passed(result)
+    assert len(bronze(tmp_path, "tax_returns", "2024-06")) == 1
+    q = {r["source_row"]: r for r in quarantine(tmp_path, "tax_returns", "2024-06")}
+    assert set(q) == {3, 4, 5, 6, 7, 8}
+    assert "增值税 (vat): 'abc' is not a number" in q[3]["reason"]
+    assert "所属期 (tax_period): '2025-13' is not a month" in q[4]["reason"]
+    assert "contains a NUL byte" in q[5]["reason"]
+    assert "required field 纳税人识别号 (taxpayer_id) is empty" in q[6]["reason"]
+    assert "not the delivery's period 2024-06" in q[7]["reason"]
+    assert "different number of fields" in q[8]["reason"] and q[8]["raw_values"].startswith("91330782")
+    assert json.loads(q[3]["raw_values"])["增值税"] == "abc"
+    assert q[3]["source_record_key"] == "91330782MA2JXXXX1Q" and q[3]["source_file"] == "tax/税收_202406.csv"
+    md = metadata(result, "tax_returns")
+    assert (md["rows_in"], md["rows_loaded"], md["rows_quarantined"]) == (7, 1, 6)
+
+
+def test_mixed_line_endings(tmp_path, root):
+    data = (TAX_HEADER + "\r\n" + GOOD_TAX + "\n" + GOOD_TAX.replace("100", "200") + "\r\n" + GOOD_TAX + "\n")
+    put(root, "tax/税收_202406.csv", data.encode("gbk"))
+    rows = bronze(tmp_path, "tax_returns", "2024-06") if land(["tax_returns"], tmp_path, root, "2024-06").success else None
+    assert rows is not None and [str(r["vat"]) for r in rows] == ["100.00", "200.00", "100.00"]
+    assert [r["_source_row"] for r in rows] == [2, 3, 4]
+
+
+def test_xlsx_renamed_csv(tmp_path, root):
+    shutil.copy(root / "stats" / "规上工业企业主要指标_2024.xlsx", root / "tax" / "税收_202406.csv")
+    message = failure(land(["tax_returns"], tmp_path, root, partition="2024-06"))
+    assert "税收_202406.csv" in message and "Excel workbook" in message and "expected gbk CSV" in message
+
+
+def workbook(path: Path, sheet: str = "主要指标", units: str = "单位:千元") -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(sheet)
+    ws.write(0, 0, "标题")
+    for c, name in enumerate(["单位代码", "单位详细名称", "行业代码"]):
+        ws.merge_range(1, c, 2, c, name)
+    ws.write_row(2, 3, ["工业总产值", "营业收入", "工业增加值", "研发费用", "从业人员期末人数", "综合能源消费量"])
+    ws.merge_range(3, 0, 3, 8, units)
+    ws.write_row(4, 0, ["91330782MA2JXXXX1Q", "甲", "2438", 1, 2, 3, 4, 5, 6])
+    wb.close()
+
+
+def test_xlsx_without_the_sheet(tmp_path, root):
+    workbook(root / "stats" / "规上工业企业主要指标_2024.xlsx", sheet="Sheet1")
+    message = failure(land(["stats_indicators"], tmp_path, root, partition="2024"))
+    assert "no sheet named 主要指标" in message and "Sheet1" in message
+
+
+def test_units_row_that_does_not_say_thousands(tmp_path, root):
+    workbook(root / "stats" / "规上工业企业主要指标_2024.xlsx", units="单位:万元")
+    message = failure(land(["stats_indicators"], tmp_path, root, partition="2024"))
+    assert "units line (row 4)" in message and "万元" in message and "千元" in message
+
+
+def test_broken_json_line_and_wrong_types(tmp_path, root):
+    good = {"xkzbh": "91330782MA2JXXXX1Q001U", "dwmc": "甲", "hylb": "x", "year": 2024, "cod_t": 1.5,
+            "nh3n_t": None, "so2_t": 1, "nox_t": 0, "vocs_t": None}
+    lines = [json.dumps(good, ensure_ascii=False),
+             '{"xkzbh": "91330782MA2JXXXX1Q002U", "dwmc": "乙", "year": 2024, "cod_t": ',  # broken
+             json.dumps({**good, "xkzbh": "X3", "cod_t": "很多"}, ensure_ascii=False),  # wrong type
+             json.dumps({**good, "xkzbh": "X4", "year": "2024"}, ensure_ascii=False),  # a string year
+             "[1, 2]"]
+    put(root, "eco/排污许可_2024.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
+    result = land(["eco_permits"], tmp_path, root, partition="2024")
+    assert result.success and check_passed(result)
+    assert len(bronze(tmp_path, "eco_permits", "2024")) == 1
+    q = {r["source_row"]: r["reason"] for r in quarantine(tmp_path, "eco_permits", "2024")}
+    assert q[2] == "not valid JSON" and q[5] == "not a JSON object"
+    assert "cod_t (cod): expected a number, got JSON varchar" in q[3]
+    assert "year: expected a year (YYYY), got JSON varchar" in q[4]
+
+
+def test_patent_applicants_must_be_a_list_of_strings(tmp_path, root):
+    put(root, "cnipa/patents_2024.jsonl", "\n".join([
+        json.dumps({"sqh": "CN1", "mc": "a", "lx": "发明", "sqr": ["甲"], "sqrq": "2024-01-01", "sqggr": None, "flzt": "x"}),
+        json.dumps({"sqh": "CN2", "mc": "a", "lx": "发明", "sqr": "甲", "sqrq": "2024-01-01", "sqggr": None, "flzt": "x"}),
+        json.dumps({"sqh": "CN3", "mc": "a", "lx": "发明", "sqr": ["甲", 3], "sqrq": "2024-01-01", "sqggr": None, "flzt": "x"}),
+        json.dumps({"sqh": "CN4", "mc": "a", "lx": "发明", "sqr": [], "sqrq": "2024-02-30", "sqggr": None, "flzt": "x"}),
+    ]).encode("utf-8"))
+    result = land(["cnipa_patents"], tmp_path, root, partition="2024")
+    assert result.success and [r["application_number"] for r in bronze(tmp_path, "cnipa_patents", "2024")] == ["CN1"]
+    q = {r["source_record_key"]: r["reason"] for r in quarantine(tmp_path, "cnipa_patents", "2024")}
+    assert "expected a list of strings" in q["CN2"] and "expected a list of strings" in q["CN3"]
+    assert "required field sqr (applicants) is empty" in q["CN4"] and "'2024-02-30' is not a date" in q["CN4"]
+
+
+def test_database_unreachable_or_without_the_table(tmp_path, root):
+    message = failure(land(["samr_entities"], tmp_path, root,
+                           samr_url="postgresql+psycopg2://nobody:secret-pw@127.0.0.1:1/none"))
+    assert "S1 database" in message and "OperationalError" in message and "secret-pw" not in message
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "other.db").execute("create table unrelated (x)")
+    message = failure(land(["samr_entities"], tmp_path, root, samr_url=f"sqlite:///{tmp_path / 'other.db'}"))
+    assert "table T_SCZTDJ not found" in message and "unrelated" in message

@@ -1,0 +1,133 @@
+"""Re-delivery, re-runs, conservation over a whole default root, the file sensor and the UI metadata."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.landing.assets import LANDING_ASSETS, new_deliveries_sensor
+from assets.landing.contract import DATASETS
+from pipelines.resources import LakehouseSettings
+from simulator.redeliver import redeliver
+
+from .helpers import bronze, check_passed, land, metadata, quarantine
+
+MONTHLY_FILES = ["tax_returns", "grid_consumption"]
+
+
+def count(path: Path) -> int:
+    return duckdb.sql(f"select count(*) from read_parquet('{path}/*.parquet')").fetchall()[0][0] if any(
+        path.glob("*.parquet")) else 0
+
+
+def test_redelivery_replaces_the_partition_and_reruns_are_idempotent(tmp_path, small_root):
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    home = tmp_path / "home"
+    first = land(MONTHLY_FILES, home, root, partition="2025-11")
+    assert first.success
+    before = bronze(home, "tax_returns", "2025-11")
+    again = land(MONTHLY_FILES, home, root, partition="2025-11")
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "_loaded_at"} for r in rows]  # noqa: E731
+    assert strip(bronze(home, "tax_returns", "2025-11")) == strip(before)  # same partition twice: same result
+    event = redeliver(root, "tax", "202511", seed=3, share=0.05)
+    result = land(["tax_returns"], home, root, partition="2025-11")
+    assert result.success and check_passed(result)
+    after = bronze(home, "tax_returns", "2025-11")
+    assert len(after) == event["rows_after"] and len(before) == event["rows_before"]
+    assert {r["_delivery_sha256"] for r in after} != {r["_delivery_sha256"] for r in before}
+    # both deliveries stay in the raw archive, addressed by their hashes
+    raw = {p.stem for p in (home / "lake" / "raw").rglob("*.csv")}
+    assert {before[0]["_delivery_sha256"], after[0]["_delivery_sha256"]} <= raw
+    # the bronze folder holds exactly the current delivery: no second copy of the month
+    assert count(home / "lake" / "bronze" / "tax" / "returns") == len(after)
+
+
+def test_conservation_holds_for_every_delivery_of_a_default_root(default_landed):
+    """The default-size root (15,000 enterprises, 12 months), landed as `make run` does: one run per range."""
+    import json
+
+    root, home, runs = default_landed
+    assert all(r.success and check_passed(r) for r in runs)
+    deliveries = 0
+    for ds in DATASETS:
+        b = home / "lake" / "bronze" / ds.source / ds.name
+        q = home / "lake" / "quarantine" / ds.source / ds.name
+        records = [json.loads(p.read_text()) for p in (b / "_deliveries").glob("*.json")]
+        assert records, ds.asset_name
+        deliveries += len(records)
+        assert sum(r["rows_in"] for r in records) == count(b) + count(q), ds.asset_name
+        assert count(b) > 0
+    assert deliveries == 3 + 1 + 1 + 1 + 12 * 3 + 2 + 2 + 3  # S1 x3, S4, S8, S10, months, S3, S7, S9
+    # the registry landed entirely, PII columns included (bronze is internal; publication strips them)
+    assert count(home / "lake" / "bronze" / "samr" / "entities") == 15_000
+
+
+def test_sensor_requests_new_and_changed_files(tmp_path, small_root):
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    settings = LakehouseSettings(home=str(tmp_path / "home"), sources_root=str(root))
+    ctx = dg.build_sensor_context(cursor=None, resources={"settings": settings})
+    first = new_deliveries_sensor(ctx)
+    requested = {(tuple(r.asset_selection[0].path), r.partition_key) for r in first.run_requests}
+    assert (("bronze", "tax", "returns"), "2025-10") in requested
+    assert (("bronze", "land", "parcels"), None) in requested
+    assert (("bronze", "stats", "indicators"), "2024") in requested
+    assert len(requested) == 3 + 3 + 2 + 2 + 3 + 1 + 1 + 1  # tax, grid, stats, eco, cnipa, miit, most, land
+    ctx = dg.build_sensor_context(cursor=first.cursor, resources={"settings": settings})
+    assert new_deliveries_sensor(ctx).run_requests == []  # nothing new
+    redeliver(root, "grid", "202512", seed=1)
+    (root / "tax" / "_draft.csv").write_text("x")  # not a delivery
+    ctx = dg.build_sensor_context(cursor=first.cursor, resources={"settings": settings})
+    again = new_deliveries_sensor(ctx).run_requests
+    assert [(tuple(r.asset_selection[0].path), r.partition_key) for r in again] == [
+        (("bronze", "grid", "consumption"), "2025-12")]
+
+
+def test_ui_metadata(tmp_path, small_root):
+    result = land(["tax_returns"], tmp_path, small_root, partition="2025-12")
+    md = metadata(result, "tax_returns")
+    assert md["source"] == "tax/税收_202512.csv" and len(md["delivery_sha256"]) == 64
+    assert md["rows_loaded"] == md["dagster/row_count"] > 0
+    assert "纳税人识别号" not in md["preview"] and "taxpayer_id" in md["preview"]
+    names = [c.name for c in md["dagster/column_schema"].columns]
+    assert names[:3] == ["taxpayer_id", "taxpayer_name", "tax_period"] and "_delivery_sha256" in names
+    entities = land(["samr_entities"], tmp_path, small_root)
+    preview = metadata(entities, "samr_entities")["preview"]
+    assert "legal_representative_id_number" not in preview and "contact_phone" not in preview  # PII kept out
+
+
+def test_definitions_describe_every_landing_asset():
+    for a in LANDING_ASSETS:
+        spec = next(iter(a.specs))
+        assert spec.group_name == "landing" and spec.owners and "parquet" in spec.kinds
+        assert "Grain" in spec.description and spec.metadata["dagster/column_schema"].columns
+        assert [c.name for c in a.check_specs] == ["rows_conserved"] and next(iter(a.check_specs)).blocking
+
+
+def test_docs_are_generated_from_the_declaration():
+    from assets.landing import docs
+
+    assert docs.TARGET.read_text(encoding="utf-8") == docs.render(), "run: python -m assets.landing.docs"
+
+
+def test_monthly_schedule_pulls_the_previous_month():
+    from pipelines.definitions import defs
+
+    schedule = defs.resolve_schedule_def("monthly_landing_schedule")
+    ctx = dg.build_schedule_context(repository_def=defs.get_repository_def(),
+                                    scheduled_execution_time=__import__("datetime").datetime(2025, 12, 5, 6, 0))
+    request = schedule.evaluate_tick(ctx).run_requests[0]
+    assert request.partition_key == "2025-11"
+
+
+def test_previous_month_across_the_year_end():
+    import datetime
+
+    from assets.landing.assets import previous_month
+
+    assert previous_month(datetime.date(2026, 1, 5)) == "2025-12"
+    assert previous_month(datetime.date(2026, 3, 5)) == "2026-02"

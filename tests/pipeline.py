@@ -1,0 +1,60 @@
+"""Running the whole pipeline for tests, as `make run` does: land every delivery, then dbt build."""
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from assets.landing.contract import DATASETS
+from assets.landing.deliveries import discover
+from pipelines.resources import HrssApi
+from simulator.hrss_server import make_server
+from tests.landing.helpers import land
+
+
+@contextmanager
+def hrss_for(root: Path):
+    server, _ = make_server(root, "tok")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield HrssApi(base_url=f"http://127.0.0.1:{server.server_address[1]}", token="tok")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def land_everything(root: Path, home: Path) -> list[dg.ExecuteInProcessResult]:
+    with hrss_for(root) as hrss:
+        months = sorted({p for ds in DATASETS if ds.partitioning == "monthly" and ds.format == "csv"
+                         for p in discover(root, ds)} | set(hrss.periods()))
+        years = sorted({p for ds in DATASETS if ds.partitioning == "yearly" for p in discover(root, ds)})
+        runs = [land([d.asset_name for d in DATASETS if d.partitioning == "snapshot"], home, root)]
+        for partitioning, keys in (("monthly", months), ("yearly", years)):
+            if keys:
+                runs.append(land([d.asset_name for d in DATASETS if d.partitioning == partitioning], home, root,
+                                 hrss=hrss, tags={"dagster/asset_partition_range_start": keys[0],
+                                                  "dagster/asset_partition_range_end": keys[-1]}))
+    return runs
+
+
+def build_warehouse(root: Path, home: Path) -> dg.ExecuteInProcessResult:
+    """dbt build on `home`'s lake, through the Dagster dbt assets (dbt reads LAKEHOUSE_HOME)."""
+    from assets.transform.assets import warehouse_models
+    from assets.transform.quality import links_match_ground_truth
+    from pipelines.definitions import defs
+    from pipelines.resources import LakehouseSettings
+
+    previous = os.environ.get("LAKEHOUSE_HOME")
+    os.environ["LAKEHOUSE_HOME"] = str(home)
+    try:
+        resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
+        return dg.materialize([warehouse_models, links_match_ground_truth], resources=resources,
+                              raise_on_error=False)
+    finally:
+        if previous is None:
+            os.environ.pop("LAKEHOUSE_HOME", None)
+        else:
+            os.environ["LAKEHOUSE_HOME"] = previous

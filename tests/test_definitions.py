@@ -1,0 +1,34 @@
+"""The code location loads and validates the way the UI and `dagster dev` load it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_definitions_load():
+    from pipelines.definitions import defs
+
+    assert isinstance(defs, dg.Definitions)
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_workspace_validates(tmp_path: Path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "LAKEHOUSE_HOME": str(tmp_path / "home")}
+    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster_home" / "dagster.yaml").read_text())
+    out = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w",
+                          "workspace.yaml"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "pipelines" in out.stdout + out.stderr
+
+
+def test_instance_config_turns_telemetry_and_nux_off():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
+    assert config["telemetry"]["enabled"] is False and config["nux"]["enabled"] is False

@@ -1,0 +1,156 @@
+"""企业码: measured against the simulator's ground truth, and stable across changes in the sources."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.transform.quality import PRECISION_FLOOR, RECALL_FLOOR, measure
+from simulator import codes as gb
+
+SOURCES = ("samr", "tax", "stats", "miit", "hrss", "grid", "eco", "most", "cnipa", "land")
+
+
+def warehouse(home: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+
+
+def test_dbt_build_succeeds(default_warehouse):
+    _, _, result = default_warehouse
+    assert result.success
+    dbt_tests = [c for c in result.get_asset_check_evaluations() if c.check_name != "links_match_ground_truth"]
+    assert dbt_tests and all(c.passed for c in dbt_tests)
+
+
+def test_precision_and_recall_against_ground_truth(default_warehouse):
+    root, home, result = default_warehouse
+    rows = {r["source_system"]: r for r in measure(home / "warehouse.duckdb", root / "_truth" / "source_records.parquet")}
+    overall = rows["all"]
+    print("\n" + "\n".join(f"{s:6} records {r['records']:6} linked {r['linked']:6} precision {r['precision']:.4f} "
+                           f"recall {r['recall']:.4f}" for s, r in rows.items()))
+    assert overall["precision"] >= PRECISION_FLOOR and overall["recall"] >= RECALL_FLOOR
+    for source in SOURCES:
+        assert rows[source]["precision"] >= 0.99, source
+        assert rows[source]["recall"] >= 0.95, source
+    check = next(c for c in result.get_asset_check_evaluations() if c.check_name == "links_match_ground_truth")
+    assert check.passed and check.metadata["precision"].value == pytest.approx(overall["precision"])
+
+
+def test_xref_has_exactly_one_row_per_source_record(default_warehouse):
+    """Counted independently: the distinct source record keys of every bronze dataset, per SOURCES.md."""
+    _, home, _ = default_warehouse
+    bronze = home / "lake" / "bronze"
+    keys = {
+        "samr": f"select pripid from read_parquet('{bronze}/samr/entities/*.parquet')",
+        "tax": f"select trim(taxpayer_id) from read_parquet('{bronze}/tax/returns/*.parquet')",
+        "stats": f"select trim(unit_code) from read_parquet('{bronze}/stats/indicators/*.parquet')",
+        "miit": f"select recognition_type || '|' || trim(enterprise_name) from read_parquet('{bronze}/miit/recognitions/*.parquet')",
+        "hrss": f"select trim(employer_number) from read_parquet('{bronze}/hrss/employers/*.parquet')",
+        "grid": f"select trim(account_number) from read_parquet('{bronze}/grid/consumption/*.parquet')",
+        "eco": f"select trim(permit_number) from read_parquet('{bronze}/eco/permits/*.parquet')",
+        "most": f"select trim(certificate_number) from read_parquet('{bronze}/most/certificates/*.parquet')",
+        "cnipa": f"select application_number || '#' || i from read_parquet('{bronze}/cnipa/patents/*.parquet'), "
+                 f"range(1, 1 + len(applicants)) as r(i)",
+        "land": f"select trim(parcel_number) from read_parquet('{bronze}/land/parcels/*.parquet')",
+    }
+    con = warehouse(home)
+    for source, query in keys.items():
+        expected = {r[0] for r in con.execute(f"select distinct * from ({query})").fetchall()}
+        got = con.execute("select source_record_key from marts.xref_source_record where source_system = ?",
+                          [source]).fetchall()
+        assert len(got) == len({r[0] for r in got}), f"{source}: a key twice"
+        assert {r[0] for r in got} == expected, source
+
+
+def test_persons_and_institutions_never_get_a_code(default_warehouse):
+    root, home, _ = default_warehouse
+    con = warehouse(home)
+    wrong = con.execute(f"""
+        select t.source_system, t.source_record_key, x.enterprise_code, x.match_rule
+        from read_parquet('{root}/_truth/source_records.parquet') t
+        join marts.xref_source_record x using (source_system, source_record_key)
+        where t.owner_kind in ('person', 'institution') and x.enterprise_code is not null""").fetchall()
+    assert wrong == []
+    rules = dict(con.execute("select match_rule, count(*) from marts.xref_source_record group by 1").fetchall())
+    assert rules["unlinked:person"] > 0 and rules["unlinked:institution"] > 0 and rules["external_uscc"] > 0
+
+
+def test_enterprise_codes_format_and_uniqueness(default_warehouse):
+    _, home, _ = default_warehouse
+    con = warehouse(home)
+    rows = con.execute("select enterprise_code, sequence_number, is_external, pripid from resolution.int_enterprise_codes"
+                       ).fetchall()
+    assert len({r[0] for r in rows}) == len(rows) == len({r[1] for r in rows})
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20]
+    for code, seq, external, pripid in rows:
+        assert len(code) == 12 and code.startswith("QY") and code[2:11] == f"{seq:09d}"
+        assert code[11] == gb.USCC_CHARS[sum(int(d) * w for d, w in zip(code[2:11], weights)) % 31]
+        assert external == (pripid is None)
+    assert con.execute("select count(*) from resolution.int_enterprise_codes where not is_external").fetchone()[0] == 15_000
+
+
+def test_codes_are_stable_when_the_sources_change(tmp_path, small_root):
+    """Run, change the sources (a rename, a new month, a re-delivered file, a new enterprise), run again."""
+    from simulator.redeliver import redeliver
+    from tests.pipeline import build_warehouse, land_everything
+
+    root = tmp_path / "root"
+    shutil.copytree(small_root, root)
+    held_back = tmp_path / "held_back"
+    held_back.mkdir()
+    for path in [root / "tax" / "税收_202512.csv", root / "grid" / "用电量_202512.csv"]:
+        shutil.move(path, held_back / path.name)  # December arrives later
+    home = tmp_path / "home"
+    land_everything(root, home)
+    assert build_warehouse(root, home).success
+    con = warehouse(home)
+    before = dict(con.execute("select anchor, enterprise_code from resolution.int_enterprise_codes").fetchall())
+    # an enterprise registered elsewhere, seen in tax: it has an external code
+    moving_uscc, moving_code = con.execute(
+        "select uscc, enterprise_code from resolution.int_enterprise_codes where is_external order by uscc limit 1"
+    ).fetchone()
+    renamed_pripid, old_name = con.execute(
+        "select pripid, enterprise_name from staging.stg_samr__entities where uscc is not null and not is_branch "
+        "order by pripid limit 1").fetchone()
+    con.close()
+
+    db = sqlite3.connect(root / "samr" / "samr.db")
+    db.execute("update T_SCZTDJ set ENTNAME = ? where PRIPID = ?", ("张家港市焕新更名科技有限公司", renamed_pripid))
+    db.execute("insert into T_BGXX values (?, '名称', ?, ?, '2025-12-01')", (renamed_pripid, old_name, "张家港市焕新更名科技有限公司"))
+    new_uscc = gb.make_uscc("9", "1", "320582", "MA777777" + gb.org_check_char("MA777777"))
+    db.execute("insert into T_SCZTDJ (PRIPID, UNISCID, ENTNAME, ENTTYPE, ESTDATE, REGSTATE, REGORG, INDUSTRYCO) "
+               "values ('NEW-ENTERPRISE-0001', ?, '张家港市全新注册科技有限公司', '1100', '2025-12-15', '1', '320582', '6513')",
+               (new_uscc,))
+    # ... which now registers here (moves in): its external code must retire in favour of the local one
+    db.execute("insert into T_SCZTDJ (PRIPID, UNISCID, ENTNAME, ENTTYPE, ESTDATE, REGSTATE, REGORG, INDUSTRYCO) "
+               "values ('MOVED-IN-0001', ?, '迁入测试科技有限公司', '1100', '2025-12-20', '1', ?, '6513')",
+               (moving_uscc, moving_uscc[2:8]))
+    db.commit()
+    db.close()
+    for name in ("税收_202512.csv", "用电量_202512.csv"):
+        shutil.move(held_back / name, root / ("tax" if name.startswith("税收") else "grid") / name)
+    redeliver(root, "tax", "202511", seed=9)
+
+    land_everything(root, home)
+    assert build_warehouse(root, home).success
+    con = warehouse(home)
+    after = dict(con.execute("select anchor, enterprise_code from resolution.int_enterprise_codes").fetchall())
+    assert {a: after[a] for a in before} == before  # every enterprise kept its code, the renamed one included
+    new = after["samr:NEW-ENTERPRISE-0001"]
+    assert new not in before.values()  # a fresh code, never one used before
+    assert max(int(c[2:11]) for c in before.values()) < int(new[2:11])
+    survivor = after["samr:MOVED-IN-0001"]
+    assert after[f"uscc:{moving_uscc}"] == moving_code  # the retired code is kept, never reused
+    assert con.execute("select survivor_code, reason from marts.enterprise_code_history where retired_code = ?",
+                       [moving_code]).fetchall() == [(survivor, "registered_locally")]
+    assert con.execute("select count(*) from marts.dim_enterprise where enterprise_code = ?", [moving_code]).fetchone()[0] == 0
+    linked = con.execute("select distinct enterprise_code from marts.xref_source_record where source_system = 'tax' "
+                         "and source_record_key = ?", [moving_uscc]).fetchall()
+    assert linked == [(survivor,)]
+    # the renamed enterprise's records under its old name still resolve to it (former name)
+    assert con.execute("select count(*) from marts.xref_source_record x join resolution.int_enterprise_codes c "
+                       "using (enterprise_code) where c.pripid = ? and x.source_system <> 'samr'",
+                       [renamed_pripid]).fetchone()[0] > 0
