@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import duckdb
+from dagster import AssetCheckSeverity
 import pytest
 
 from assets.transform.quality import PRECISION_FLOOR, RECALL_FLOOR, measure
@@ -22,7 +23,11 @@ def test_dbt_build_succeeds(default_warehouse):
     _, _, result = default_warehouse
     assert result.success
     dbt_tests = [c for c in result.get_asset_check_evaluations() if c.check_name != "links_match_ground_truth"]
-    assert dbt_tests and all(c.passed for c in dbt_tests)
+    # Tests declared with severity warn report real anomalies of the sources (a registry typo in a USCC,
+    # an enterprise registered outside our regions); only error-severity tests gate the build.
+    failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in dbt_tests
+              if not c.passed and c.severity == AssetCheckSeverity.ERROR]
+    assert dbt_tests and not failed, failed
 
 
 def test_precision_and_recall_against_ground_truth(default_warehouse):
