@@ -92,18 +92,27 @@ strongest_so_far as (
 ),
 
 -- a registered name followed by a site suffix, for what no code or name rule linked; never an unregistered
--- 分公司 mapped onto its parent. Blocked on the first 6 characters (place name + trade name).
-site_candidates as (
-    select o.source_system, o.source_record_key, b.pripid,
-        row_number() over (partition by o.source_system, o.source_record_key
-                           order by length(b.name_key) desc, b.pripid) as place
+-- 分公司 mapped onto its parent. One equi-join per suffix length on the name without that suffix, not a join on a
+-- common prefix: place names alone make such a block hold a whole district. The shortened names are spelled out
+-- per length (not a cross join with a lengths table) so that every join stays a hash join on a column.
+site_stems as (
+    {%- for k in range(1, var('site_suffix_max_length') + 1) %}
+    select o.source_system, o.source_record_key, {{ k }} as suffix_length,
+        left(o.name_key, length(o.name_key) - {{ k }}) as stem
     from organizations o
     left join strongest_so_far s using (source_system, source_record_key)
-    join by_name b
-        on left(o.name_key, 6) = left(b.name_key, 6)
-        and {{ starts_with('o.name_key', 'b.name_key') }}
-        and length(o.name_key) - length(b.name_key) between 1 and {{ var('site_suffix_max_length', 8) }}
-    where s.pripid is null and o.name_key not like '%分公司'
+    where s.pripid is null and length(o.name_key) > {{ k }} and o.name_key not like '%分公司'
+    {%- if not loop.last %}
+    union all{% endif %}
+    {%- endfor %}
+),
+
+site_candidates as (
+    select t.source_system, t.source_record_key, b.pripid,
+        row_number() over (partition by t.source_system, t.source_record_key
+                           order by t.suffix_length, b.pripid) as place
+    from site_stems t
+    join by_name b on b.name_key = t.stem
 ),
 
 site_prefixed as (
@@ -124,7 +133,47 @@ unlinked as (
     select o.*
     from organizations o
     left join strongest s using (source_system, source_record_key)
-    where s.pripid is null and not coalesce({{ uscc_is_valid('o.code') }}, false)
+    where s.pripid is null and o.owner_kind = 'organization' and not coalesce({{ uscc_is_valid('o.code') }}, false)
+),
+
+-- blocking: each record is compared with the registry entities sharing the shortest prefix of its name core
+-- (3 to 6 characters) that at most var('similarity_block_max') entities share. A fixed prefix would not do: a
+-- core that begins with a town (松山湖...) puts a whole town into one block.
+registry_blocks as (
+    {%- for k in range(3, 7) %}
+    select {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key, pripid, core_key, registered_address
+    from registry
+    where core_key is not null
+    {%- if not loop.last %}
+    union all{% endif %}
+    {%- endfor %}
+),
+
+block_sizes as (
+    select prefix_length, block_key, count(*) as block_size
+    from registry_blocks
+    group by prefix_length, block_key
+),
+
+record_prefixes as (
+    {%- for k in range(3, 7) %}
+    select source_system, source_record_key, {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key
+    from unlinked
+    where core_key is not null
+    {%- if not loop.last %}
+    union all{% endif %}
+    {%- endfor %}
+),
+
+record_blocks as (
+    select source_system, source_record_key, prefix_length, block_key
+    from (
+        select p.*, row_number() over (partition by p.source_system, p.source_record_key order by p.prefix_length) as place
+        from record_prefixes p
+        join block_sizes b using (prefix_length, block_key)
+        where b.block_size <= {{ var('similarity_block_max') }}
+    ) small_enough
+    where place = 1
 ),
 
 candidates as (
@@ -134,8 +183,8 @@ candidates as (
                   + 0.15 * {{ string_similarity('u.address', 'r.registered_address') }}
              else {{ string_similarity('u.core_key', 'r.core_key') }} end as score
     from unlinked u
-    -- blocking: the first three characters of the name core
-    join registry r on left(u.core_key, 3) = left(r.core_key, 3)
+    join record_blocks k using (source_system, source_record_key)
+    join registry_blocks r using (prefix_length, block_key)
 ),
 
 ranked as (
@@ -148,8 +197,8 @@ ranked as (
 scored as (
     select source_system, source_record_key, pripid, 'similarity' as match_rule, round(score, 4) as match_score, 7 as rung
     from ranked
-    where place = 1 and score >= {{ var('similarity_threshold', 0.95) }}
-        and score - coalesce(runner_up, 0) >= {{ var('similarity_margin', 0.02) }}
+    where place = 1 and score >= {{ var('similarity_threshold') }}
+        and score - coalesce(runner_up, 0) >= {{ var('similarity_margin') }}
 )
 
 select source_system, source_record_key, pripid, match_rule, match_score, rung from strongest
