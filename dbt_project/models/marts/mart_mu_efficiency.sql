@@ -85,7 +85,9 @@ benchmarks as (
 
 scored as (
     select i.*, b.benchmark, m.weight,
-        greatest(least(i.value / nullif(b.benchmark, 0), m.score_cap), 0) * m.weight as item_score
+        -- greatest() and least() skip NULLs (DuckDB, PostgreSQL): a missing value must stay missing here
+        case when i.value is not null and b.benchmark > 0
+             then greatest(least(i.value / b.benchmark, m.score_cap), 0) * m.weight end as item_score
     from indicators i
     join method m using (scope, indicator)
     left join benchmarks b using (fiscal_year, scope, indicator)
