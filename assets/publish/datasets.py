@@ -1,0 +1,113 @@
+"""The published datasets: what each extract holds and what it must satisfy, declared once.
+
+Each declaration drives the staging SQL (what leaves the warehouse: public columns only), the Great Expectations
+suite generated into data_quality/suites/<name>.json (`python -m data_quality.suites`), the Dagster asset
+descriptions and the analysts' views.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# GB 32100-2015: 18 characters; the letters I, O, S, V and Z are never used
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+# the 企业码: QY + 9-digit sequence + a check character from the USCC alphabet
+ENTERPRISE_CODE_PATTERN = r"^QY[0-9]{9}[0-9A-HJ-NPQRTUWXY]$"
+SOURCE_SYSTEMS = ["samr", "tax", "stats", "miit", "hrss", "grid", "eco", "most", "cnipa", "land"]
+
+
+@dataclass(frozen=True)
+class Published:
+    name: str
+    model: str                      # the mart it is extracted from (schema marts)
+    grain: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...] = ()   # empty: every column of the mart
+    not_null: tuple[str, ...] = ()
+    value_sets: dict[str, list] = field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    patterns: dict[str, str] = field(default_factory=dict)
+    # share of rows a column may miss (quality floors that are not all-or-nothing), e.g. unlinked records
+    mostly_not_in: dict[str, tuple[list, float]] = field(default_factory=dict)
+    # the row count may move by at most this share against the version now current
+    row_count_tolerance: float = 0.2
+
+    @property
+    def mart(self) -> str:
+        return f"marts.{self.model}"
+
+
+PUBLISHED: tuple[Published, ...] = (
+    Published(
+        "enterprise_profile", "mart_enterprise_profile",
+        "one row per 企业码: every department's picture of the enterprise",
+        key=("enterprise_code",), not_null=("enterprise_code", "enterprise_name", "is_external"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN, "uscc": USCC_PATTERN},
+        value_sets={"mu_evaluation_class": ["A", "B", "C", "D", "T"]},
+        ranges={"electricity_12m_kwh": (0, None), "land_mu": (0, None), "registered_capital_yuan": (0, None),
+                "latest_insured_headcount": (0, None)},
+    ),
+    Published(
+        "dim_enterprise", "dim_enterprise",
+        "one row per 企业码: the golden record's public attributes (no internal ids, no tax figures)",
+        key=("enterprise_code",),
+        columns=("enterprise_code", "is_external", "uscc", "enterprise_name", "entity_type_code", "registration_status",
+                 "is_operating", "founded_on", "deregistered_on", "registered_capital_yuan",
+                 "registered_capital_currency", "registered_address", "division_code", "division_name", "city_name",
+                 "province_name", "park_code", "park_name", "industry_code", "section_code", "section_name",
+                 "industry_division_code", "industry_division_name", "is_industrial", "is_above_designated_size",
+                 "is_four_above", "is_high_tech", "srdi_tier", "is_listed", "is_pre_listed", "is_on_abnormal_list",
+                 "as_of_date"),
+        not_null=("enterprise_code", "enterprise_name", "is_external"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN, "uscc": USCC_PATTERN},
+        value_sets={"registration_status": ["1", "2", "3", "4", "5"]},
+        ranges={"registered_capital_yuan": (0, None)},
+    ),
+    Published(
+        "fct_enterprise_month", "fct_enterprise_month",
+        "one row per 企业码 and month: tax by kind, sales, electricity, insured headcount",
+        key=("enterprise_code", "month_start"), not_null=("enterprise_code", "month_start"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        ranges={"electricity_kwh": (0, None), "electricity_fee_yuan": (0, None), "insured_headcount": (0, None),
+                "metering_accounts": (0, None)},
+    ),
+    Published(
+        "fct_enterprise_year", "fct_enterprise_year",
+        "one row per 企业码 and year: output, revenue, value added, R&D, energy, emissions, land, patents",
+        key=("enterprise_code", "fiscal_year"), not_null=("enterprise_code", "fiscal_year"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        ranges={"energy_consumption_tce": (0, None), "land_mu": (0, None), "patents_filed": (0, None),
+                "electricity_kwh": (0, None), "cod_t": (0, None)},
+    ),
+    Published(
+        "mu_efficiency", "mart_mu_efficiency",
+        "one row per 企业码 and year evaluated: 亩均效益 indicators, score and class",
+        key=("enterprise_code", "fiscal_year"), not_null=("enterprise_code", "fiscal_year", "scope", "evaluation_class"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        value_sets={"evaluation_class": ["A", "B", "C", "D", "T"], "scope": ["above_scale", "below_scale"]},
+        ranges={"total_score": (0, 100), "rank_share": (0, 1), "industrial_land_mu": (0, None)},
+    ),
+    Published(
+        "park_kpi", "mart_park_kpi",
+        "one row per park and month: the figures park administrations quote",
+        key=("park_code", "month_start"), not_null=("park_code", "month_start", "market_entities"),
+        ranges={"market_entities": (0, None), "electricity_kwh": (0, None), "insured_headcount": (0, None)},
+    ),
+    Published(
+        "industry_chain", "mart_industry_chain",
+        "one row per chain node and enterprise on it (a node without enterprises: one row, a gap)",
+        key=("chain", "node", "enterprise_code"), not_null=("chain", "segment", "node"),
+        value_sets={"segment": ["upstream", "midstream", "downstream"]},
+    ),
+    Published(
+        "xref_source_record", "xref_source_record",
+        "one row per source record of every source: its 企业码 (or why none), rule and score",
+        key=("source_system", "source_record_key"), not_null=("source_system", "source_record_key", "match_rule"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        value_sets={"source_system": SOURCE_SYSTEMS},
+        ranges={"match_score": (0, 1)},
+        # the resolution-quality floor: at most 5% of all records left without a link for want of a match
+        mostly_not_in={"match_rule": (["unlinked:no_match"], 0.95)},
+    ),
+)
+
+BY_NAME = {p.name: p for p in PUBLISHED}

@@ -1,0 +1,102 @@
+"""Validate a staged extract with its Great Expectations suite, in DuckDB (nothing is pulled into pandas).
+
+The suite (data_quality/suites/<dataset>.json) runs against a GX SQL datasource on an in-memory DuckDB whose
+query asset reads the staged Parquet files, so every metric is a DuckDB aggregate over the files. Data Docs are
+rebuilt on every validation under LAKEHOUSE_HOME/gx (runtime state, not the repo).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .gx_duckdb import buffered_duckdb_results
+from .suites import SUITES_DIR
+
+SAMPLE_ROWS = 10
+
+
+@dataclass
+class Outcome:
+    dataset: str
+    success: bool
+    evaluated: int
+    failures: list[dict] = field(default_factory=list)
+    docs_url: str | None = None
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.dataset}: {self.evaluated} expectations met"
+        return f"{self.dataset}: {len(self.failures)} of {self.evaluated} expectations failed: " + "; ".join(
+            f"{f['expectation']}({f.get('column') or ''}) observed {f['observed']}" for f in self.failures)
+
+
+def load_suite(name: str) -> dict:
+    return json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def row_count_bounds(previous: int | None, tolerance: float) -> dict:
+    """Against the version now current: within ±tolerance. The first version: at least one row."""
+    if previous is None:
+        return {"min_row_count": 1, "max_row_count": None}
+    return {"min_row_count": int(previous * (1 - tolerance)), "max_row_count": int(previous * (1 + tolerance)) + 1}
+
+
+def _observed(result: dict) -> object:
+    r = result.get("result") or {}
+    if "observed_value" in r:
+        return r["observed_value"]
+    if "unexpected_count" in r:
+        return f"{r['unexpected_count']} unexpected ({r.get('unexpected_percent', 0):.2f}%)"
+    info = result.get("exception_info") or {}
+    return info.get("exception_message") or next((v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
+
+
+def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Outcome:
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    gx_home.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(gx_home))
+    spec = load_suite(name)
+    suite = ExpectationSuite(name=name, expectations=[
+        ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {})).to_domain_obj()
+        for e in spec["expectations"]], meta=spec.get("meta", {}))
+    suite = context.suites.add_or_update(suite)
+    try:
+        datasource = context.data_sources.get("staged_extracts")
+    except (KeyError, ValueError):
+        datasource = context.data_sources.add_sql(name="staged_extracts", connection_string="duckdb:///:memory:")
+    asset_name = name
+    try:
+        datasource.delete_asset(asset_name)
+    except (LookupError, ValueError):
+        pass
+    asset = datasource.add_query_asset(name=asset_name, query=f"select * from read_parquet('{files_glob}', hive_partitioning = false)")
+    batch = asset.add_batch_definition_whole_table("staged")
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{name}_staged", data=batch, suite=suite))
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"{name}_gate", validation_definitions=[definition],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}))
+    with buffered_duckdb_results():
+        run = checkpoint.run(expectation_parameters=parameters)
+    result = next(iter(run.run_results.values()))
+    outcome = Outcome(name, bool(result.success), len(result.results))
+    for r in result.results:
+        if not r.success:
+            d = r.to_json_dict()
+            outcome.failures.append({
+                "expectation": r.expectation_config.type,
+                "column": r.expectation_config.kwargs.get("column"),
+                "observed": _observed(d),
+                "sample": (d.get("result") or {}).get("partial_unexpected_list", [])[:SAMPLE_ROWS],
+            })
+    identifier = next(iter(run.run_results))
+    urls = context.get_docs_sites_urls(resource_identifier=identifier)
+    outcome.docs_url = urls[0]["site_url"] if urls else None
+    return outcome
