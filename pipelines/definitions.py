@@ -14,17 +14,30 @@ from assets.landing.assets import (
     LANDING_ASSETS, monthly_landing_job, monthly_landing_schedule, new_deliveries_sensor, snapshot_landing_job,
     yearly_landing_job,
 )
+from assets.publish.assets import PUBLISH_ASSETS, rollback_published
 from assets.transform.assets import warehouse_models
 from assets.transform.quality import links_match_ground_truth
 from assets.transform.project import dbt_project
 from dagster_dbt import DbtCliResource
 from pipelines.resources import HrssApi, LakehouseSettings, SamrDatabase
 
+# build the warehouse and publish what passes the gate, in one run (the gate reads this run's dbt test results)
+build_and_publish_job = dg.define_asset_job(
+    "build_and_publish",
+    selection=dg.AssetSelection.assets(warehouse_models, *PUBLISH_ASSETS),
+    description="Full refresh of the warehouse (dbt build with its tests), then stage, gate and publish the extracts.",
+)
+# the month's deliveries land on the 5th (monthly_landing_schedule); the warehouse and extracts follow on the 6th
+monthly_publication_schedule = dg.ScheduleDefinition(
+    job=build_and_publish_job, cron_schedule="0 6 6 * *", execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
 defs = dg.Definitions(
-    assets=[*LANDING_ASSETS, warehouse_models],
+    assets=[*LANDING_ASSETS, warehouse_models, *PUBLISH_ASSETS],
     asset_checks=[links_match_ground_truth],
-    jobs=[snapshot_landing_job, monthly_landing_job, yearly_landing_job],
-    schedules=[monthly_landing_schedule],
+    jobs=[snapshot_landing_job, monthly_landing_job, yearly_landing_job, build_and_publish_job, rollback_published],
+    schedules=[monthly_landing_schedule, monthly_publication_schedule],
     sensors=[new_deliveries_sensor],
     resources={
         "settings": LakehouseSettings(),

@@ -95,7 +95,8 @@ def materialize_everything(settings, hrss_periods_: list[str]) -> list[str]:
             # one run over the whole range (the assets' single-run backfill policy)
             tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
         started = time.perf_counter()
-        result = dg.materialize(selected, resources=defs.resources, tags=tags, raise_on_error=False)
+        result = dg.materialize(selected, resources=defs.resources, tags=tags, instance=dg.DagsterInstance.get(),
+                                raise_on_error=False)
         # a range run reports one materialization per partition, each with the run's totals: count assets once
         per_asset = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
         events = list(per_asset)
@@ -111,27 +112,42 @@ def materialize_everything(settings, hrss_periods_: list[str]) -> list[str]:
 
 
 def build_warehouse(settings) -> list[str]:
-    """dbt build (staging, resolution, marts and their tests) and the resolution-quality check."""
+    """One run: dbt build (staging, resolution, marts and their tests), the resolution-quality check, then the
+    gate and the publication of the extracts (the `build_and_publish` job plus the ground-truth check)."""
     import dagster as dg
 
+    from assets.publish.assets import GATES, PUBLISH_ASSETS
+    from assets.publish.datasets import PUBLISHED
+    from assets.publish import store
     from assets.transform.assets import warehouse_models
     from assets.transform.quality import links_match_ground_truth
     from pipelines.definitions import defs
 
     started = time.perf_counter()
-    result = dg.materialize([warehouse_models, links_match_ground_truth], resources=defs.resources,
-                            raise_on_error=False)
+    result = dg.materialize([warehouse_models, links_match_ground_truth, *PUBLISH_ASSETS], resources=defs.resources,
+                            instance=dg.DagsterInstance.get(), raise_on_error=False)
+    elapsed = time.perf_counter() - started
     checks = result.get_asset_check_evaluations()
-    dbt_tests = [c for c in checks if c.check_name != "links_match_ground_truth"]
+    gates = [c for c in checks if c.check_name in GATES]
+    dbt_tests = [c for c in checks if c.check_name != "links_match_ground_truth" and c not in gates]
     warnings = [c for c in dbt_tests if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
-    out = [f"built the warehouse (dbt): {len(result.get_asset_materialization_events())} models, "
+    models = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] not in ("staged", "published")]
+    out = [f"built the warehouse (dbt): {len(models)} models, "
            f"{sum(c.passed for c in dbt_tests)}/{len(dbt_tests)} dbt tests passed"
-           f"{f' ({len(warnings)} more with warnings)' if warnings else ''}, "
-           f"{time.perf_counter() - started:.1f} s{'' if result.success else ' (FAILED: see the Dagster UI)'}"]
+           f"{f' ({len(warnings)} more with warnings)' if warnings else ''}"]
     for c in checks:
         if c.check_name == "links_match_ground_truth" and "precision" in c.metadata:
             out.append(f"企业码 resolution vs ground truth: precision {c.metadata['precision'].value:.2%}, "
                        f"recall {c.metadata['recall'].value:.2%}")
+    failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in gates if not c.passed]
+    published = settings.published_path
+    current = {p.name: store.current_version(published, p.name) for p in PUBLISHED}
+    out.append(f"quality gate: {sum(c.passed for c in gates)}/{len(gates)} blocking checks passed"
+               + (f"; FAILED: {', '.join(failed)} (nothing published; see the Dagster UI)" if failed else ""))
+    if any(current.values()):
+        out.append("published (current): " + ", ".join(f"{n} {v}" for n, v in current.items() if v)
+                   + f"; analysts: {published / store.ANALYTICS}")
+    out.append(f"build + gate + publication: {elapsed:.1f} s{'' if result.success else ' (FAILED: see the Dagster UI)'}")
     import duckdb
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)

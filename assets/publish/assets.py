@@ -1,0 +1,259 @@
+"""Write-audit-publish: stage every extract, gate it with blocking asset checks, then move `current`.
+
+staged/<dataset>     the extract written to a hidden staging folder, with three blocking checks:
+                       great_expectations     the dataset's GX suite (data_quality/suites/), Data Docs linked
+                       no_personal_data       no ID numbers, phone numbers or S1 personal columns in the files
+                       upstream_checks_passed every error-severity dbt test and every landing conservation check
+published/<dataset>  the verified version made current (one step for all: they move together or not at all)
+published/analytics_duckdb  the analysts' database of views over the current versions
+
+A failed blocking check fails the staging step, so the publication step never runs: `current` stays where it
+was. dbt tests failing do not by themselves stop a downstream Python asset (Dagster issue 25112), hence
+`upstream_checks_passed`, which reads their latest results from the instance.
+"""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+
+from assets.landing.assets import CONSERVATION_CHECK, asset_key as landing_key, conservation
+from assets.landing.contract import DATASETS
+from assets.landing.land import bronze_dir
+from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
+
+from . import pii, store
+from .datasets import PUBLISHED, Published
+
+OWNERS = ["team:data-engineering"]
+GX_CHECK = "great_expectations"
+PII_CHECK = "no_personal_data"
+UPSTREAM_CHECK = "upstream_checks_passed"
+GATES = (GX_CHECK, PII_CHECK, UPSTREAM_CHECK)
+ANALYTICS_KEY = dg.AssetKey(["published", "analytics_duckdb"])
+
+
+def staged_key(p: Published) -> dg.AssetKey:
+    return dg.AssetKey(["staged", p.name])
+
+
+def published_key(p: Published) -> dg.AssetKey:
+    return dg.AssetKey(["published", p.name])
+
+
+def mart_key(p: Published) -> dg.AssetKey:
+    return dg.AssetKey(["marts", p.model])
+
+
+def select_sql(p: Published) -> str:
+    return f"select {', '.join(p.columns) if p.columns else '*'} from warehouse.{p.mart}"
+
+
+def run_version(context) -> str:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record and record.start_time else None
+    when = dt.datetime.fromtimestamp(started, dt.timezone.utc) if started else dt.datetime.now(dt.timezone.utc)
+    return store.version_id(when, context.run_id)
+
+
+def deliveries(lake: Path) -> list[dict]:
+    """Every landed delivery (file, table extract or API period) the warehouse was built from."""
+    out = []
+    for ds in DATASETS:
+        for record in sorted((bronze_dir(lake, ds) / "_deliveries").glob("*.json")):
+            d = json.loads(record.read_text(encoding="utf-8"))
+            out.append({k: d.get(k) for k in ("dataset", "partition", "source", "sha256", "rows_in", "loaded_at")})
+    return out
+
+
+def landing_conservation(lake: Path) -> list[str]:
+    failures = []
+    for ds in DATASETS:
+        partitions = [r.stem for r in (bronze_dir(lake, ds) / "_deliveries").glob("*.json")]
+        ok, rows = conservation(lake, ds, partitions)
+        failures += [f"{landing_key(ds).to_user_string()} {r['partition']}: {r['rows_in']} in, {r['loaded']} loaded "
+                     f"+ {r['quarantined']} quarantined" for r in rows if not r["conserved"]]
+    return failures
+
+
+def failed_dbt_tests(instance: dg.DagsterInstance) -> tuple[int, list[str]]:
+    """The latest result of every dbt test (an asset check of warehouse_models) that has error severity."""
+    keys = list(warehouse_models.check_keys)
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    failed = []
+    for key, record in latest.items():
+        event = record.event.dagster_event if record.event else None
+        evaluation = event.event_specific_data if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None
+        if evaluation is None:
+            if record.status.value == "FAILED":  # the check itself errored
+                failed.append(f"{key.asset_key.to_user_string()}:{key.name} (did not complete)")
+            continue
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(f"{key.asset_key.to_user_string()}:{key.name}")
+    return len(latest), sorted(failed)
+
+
+def preview(path: Path, rows: int = 5) -> dg.MetadataValue:
+    table = pq.ParquetFile(path).read_row_group(0).slice(0, rows).to_pylist() if pq.ParquetFile(path).num_row_groups else []
+    if not table:
+        return dg.MetadataValue.md("(no rows)")
+    cols = list(table[0])[:12]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]).replace("|", "\\|") for c in cols) + " |" for r in table]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def table_schema(manifest: dict) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in manifest["schema"]])
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(staged_key(p), deps=[mart_key(p)], group_name="published", owners=OWNERS,
+                        kinds={"parquet", "great_expectations"}, tags={"layer": "gate"},
+                        description=f"Staged extract of {p.mart} (not yet visible to anyone). Grain: {p.grain}.")
+           for p in PUBLISHED],
+    check_specs=[spec for p in PUBLISHED for spec in (
+        dg.AssetCheckSpec(GX_CHECK, asset=staged_key(p), blocking=True,
+                          description=f"Great Expectations suite data_quality/suites/{p.name}.json"),
+        dg.AssetCheckSpec(PII_CHECK, asset=staged_key(p), blocking=True,
+                          description="no ID number, phone number or S1 personal column in the staged files"),
+        dg.AssetCheckSpec(UPSTREAM_CHECK, asset=staged_key(p), blocking=True,
+                          description="every error-severity dbt test passed and every landed delivery conserved its rows"),
+    )],
+    pool=WAREHOUSE_POOL,  # it reads the build warehouse: never while another run writes it
+    required_resource_keys={"settings"},
+    description="Stage every published extract and gate it (write and audit of write-audit-publish).",
+)
+def staged_extracts(context: dg.AssetExecutionContext):
+    from data_quality.validate import row_count_bounds, validate
+
+    settings = context.resources.settings
+    published = settings.published_path
+    version = run_version(context)
+    provenance = {"run_id": context.run_id, "warehouse": str(settings.warehouse_path),
+                  "deliveries": deliveries(settings.lake_path)}
+    con = duckdb.connect()
+    con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
+    staged: dict[str, tuple[Path, dict]] = {}
+    try:
+        for p in PUBLISHED:
+            folder, manifest = store.stage(con, published, p.name, version, select_sql(p), provenance)
+            staged[p.name] = (folder, manifest)
+            context.log.info(f"staged {p.name} {version}: {manifest['row_count']:,} rows at {folder}")
+            yield dg.MaterializeResult(asset_key=staged_key(p), metadata={
+                "version": version, "dagster/row_count": manifest["row_count"],
+                "path": dg.MetadataValue.path(str(folder)), "dagster/column_schema": table_schema(manifest),
+                "preview": preview(folder / manifest["files"][0]["path"])})
+    finally:
+        con.close()
+
+    dbt_checked, dbt_failed = failed_dbt_tests(context.instance)
+    not_conserved = landing_conservation(settings.lake_path)
+    gx_home = settings.home_path / "gx"
+    for p in PUBLISHED:
+        folder, manifest = staged[p.name]
+        previous = store.current_manifest(published, p.name)
+        bounds = row_count_bounds(previous["row_count"] if previous else None, p.row_count_tolerance)
+        outcome = validate(p.name, str(folder / "*.parquet"), bounds, gx_home)
+        context.log.info(outcome.summary())
+        metadata = {"expectations": outcome.evaluated, "failed": len(outcome.failures),
+                    "row_count_bounds": dg.MetadataValue.json(bounds),
+                    "previous_version": previous["version"] if previous else "none"}
+        if outcome.docs_url:
+            metadata["data_docs"] = dg.MetadataValue.url(outcome.docs_url)
+        if outcome.failures:
+            metadata["failures"] = dg.MetadataValue.md("\n".join(
+                ["| expectation | column | observed | sample |", "|---|---|---|---|"]
+                + [f"| {f['expectation']} | {f['column'] or ''} | {f['observed']} | "
+                   f"{', '.join(map(str, f['sample']))[:200]} |" for f in outcome.failures]))
+        yield dg.AssetCheckResult(asset_key=staged_key(p), check_name=GX_CHECK, passed=outcome.success,
+                                  severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
+                                  description=outcome.summary()[:1000])
+
+        findings = pii.scan(folder)
+        yield dg.AssetCheckResult(
+            asset_key=staged_key(p), check_name=PII_CHECK, passed=not findings, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"files_scanned": len(manifest["files"]),
+                      "findings": dg.MetadataValue.md(pii.markdown(findings) if findings else "none")},
+            description=(f"{len(findings)} finding(s): " + "; ".join(f.summary for f in findings))[:1000]
+            if findings else "no personal data found")
+
+        upstream_failed = dbt_failed + not_conserved
+        yield dg.AssetCheckResult(
+            asset_key=staged_key(p), check_name=UPSTREAM_CHECK, passed=not upstream_failed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"dbt_tests_checked": dbt_checked, "dbt_tests_failed": len(dbt_failed),
+                      "deliveries_not_conserved": len(not_conserved),
+                      "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in upstream_failed) or "none")},
+            description=("failed upstream: " + "; ".join(upstream_failed))[:1000] if upstream_failed
+            else f"{dbt_checked} dbt tests and every landed delivery passed")
+
+
+class PublicationConfig(dg.Config):
+    keep_versions: int = 5  # published versions kept per dataset for rollback
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(published_key(p), deps=[staged_key(p)], group_name="published", owners=OWNERS,
+                        kinds={"parquet"}, tags={"layer": "published"},
+                        description=f"The current published version of {p.name}: "
+                                    f"LAKEHOUSE_HOME/published/{p.name}/current/*.parquet. Grain: {p.grain}.")
+           for p in PUBLISHED]
+    + [dg.AssetSpec(ANALYTICS_KEY, deps=[published_key(p) for p in PUBLISHED], group_name="published",
+                    owners=OWNERS, kinds={"duckdb"}, tags={"layer": "published"},
+                    description="LAKEHOUSE_HOME/published/analytics.duckdb: one view per published dataset over its "
+                                "current version, for analysts (open it read-only); replaced atomically.")],
+    required_resource_keys={"settings"},
+    description="Make the staged versions current once every blocking check passed (publish of write-audit-publish).",
+)
+def published_extracts(context: dg.AssetExecutionContext, config: PublicationConfig):
+    settings = context.resources.settings
+    published = settings.published_path
+    version = run_version(context)
+    checks = [{"asset": staged_key(p).to_user_string(), "check": c, "passed": True} for p in PUBLISHED for c in GATES]
+    manifests = {}
+    for p in PUBLISHED:  # verify all before moving any
+        store.verify(store.staging_dir(published, p.name, version))
+    for p in PUBLISHED:
+        previous = store.current_version(published, p.name)
+        manifests[p.name] = store.promote(published, p.name, version,
+                                          [c for c in checks if c["asset"] == staged_key(p).to_user_string()])
+        removed = store.prune(published, p.name, config.keep_versions)
+        folder = store.version_dir(published, p.name, version)
+        yield dg.MaterializeResult(asset_key=published_key(p), metadata={
+            "version": version, "previous_version": previous or "none",
+            "dagster/row_count": manifests[p.name]["row_count"],
+            "path": dg.MetadataValue.path(str(store.dataset_dir(published, p.name) / store.CURRENT)),
+            "manifest": dg.MetadataValue.path(str(folder / store.MANIFEST)),
+            "dagster/column_schema": table_schema(manifests[p.name]),
+            "versions_kept": len(store.versions(published, p.name)), "versions_removed": len(removed)})
+    path = store.build_analytics(published)
+    yield dg.MaterializeResult(asset_key=ANALYTICS_KEY, metadata={
+        "path": dg.MetadataValue.path(str(path)), "version": version,
+        "views": dg.MetadataValue.md("\n".join(f"- `{p.name}`: {p.grain}" for p in PUBLISHED))})
+
+
+class RollbackConfig(dg.Config):
+    version: str  # a published version, as `python -m assets.publish.store list` shows it
+    datasets: list[str] = []  # default: every published dataset
+
+
+@dg.op(required_resource_keys={"settings"})
+def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig):
+    published = context.resources.settings.published_path
+    done = store.rollback(published, config.version, config.datasets or None)
+    context.log.info(f"current -> {config.version} for {', '.join(done)}; analytics.duckdb rebuilt")
+    for name in done:
+        context.log_event(dg.AssetMaterialization(asset_key=["published", name], metadata={
+            "version": config.version, "rolled_back": True}))
+
+
+@dg.job(description="Move `current` of the published datasets back to a named version (and rebuild analytics.duckdb).")
+def rollback_published():
+    rollback_op()
+
+
+PUBLISH_ASSETS = [staged_extracts, published_extracts]

@@ -1,0 +1,88 @@
+"""Personal data must never leave in a published file: a scan of the staged Parquet files.
+
+- columns named like S1's personal columns (CERNO, TEL, LEREP and their landed names, from the landing contract);
+- values that are a resident ID number (GB 11643: 6-digit area, a real birth date, 3 digits, and a valid
+  ISO 7064 MOD 11-2 check character), found by a DuckDB regex over every text column, the check confirmed in
+  Python for the few candidates only;
+- values holding a mainland mobile number (1[3-9] + 9 digits, not inside a longer number) or a landline
+  (0 + area code - 7 or 8 digits).
+Findings show masked values only: the scan's own report must not leak what it found.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.landing.contract import DATASETS
+
+PERSONAL_COLUMNS = {n.lower() for ds in DATASETS for f in ds.fields if f.pii for n in (f.source, f.name)}
+ID_CANDIDATE = r"(^|[^0-9A-Za-z])([1-8][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])([^0-9A-Za-z]|$)"
+MOBILE = r"(^|[^0-9A-Za-z])1[3-9][0-9]{9}([^0-9A-Za-z]|$)"
+LANDLINE = r"(^|[^0-9A-Za-z])0[1-9][0-9]{1,2}-[0-9]{7,8}([^0-9A-Za-z]|$)"
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+SAMPLES = 5
+
+
+def id_number_is_valid(text: str) -> bool:
+    text = text.upper()
+    return len(text) == 18 and text[:17].isdigit() and \
+        ID_CHECK[sum(int(d) * w for d, w in zip(text[:17], ID_WEIGHTS)) % 11] == text[17]
+
+
+def mask(text: str) -> str:
+    return text[:3] + "*" * max(len(text) - 5, 3) + text[-2:] if len(text) > 5 else "*" * len(text)
+
+
+@dataclass
+class Finding:
+    file: str
+    column: str
+    kind: str
+    rows: int
+    samples: list[str]
+
+    @property
+    def summary(self) -> str:
+        return f"{self.file}:{self.column} {self.kind} in {self.rows} row(s)"
+
+
+def scan(folder: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    con = duckdb.connect()
+    try:
+        for path in sorted(folder.glob("*.parquet")):
+            source = f"read_parquet('{path}', hive_partitioning = false)"
+            columns = con.execute(f"describe select * from {source}").fetchall()
+            for name, kind, *_ in columns:
+                if name.lower() in PERSONAL_COLUMNS:
+                    findings.append(Finding(path.name, name, "personal column", -1, []))
+                if kind != "VARCHAR":
+                    continue
+                col = f'"{name}"'
+                # ID numbers: the regex narrows to candidates, the check character decides
+                candidates = [r[0] for r in con.execute(
+                    f"select distinct regexp_extract({col}, '{ID_CANDIDATE}', 2) from {source} "
+                    f"where regexp_matches({col}, '{ID_CANDIDATE}') limit 10000").fetchall()]
+                ids = [c for c in candidates if id_number_is_valid(c)]
+                if ids:
+                    rows = con.execute(f"select count(*) from {source} where list_has_any("
+                                       f"[regexp_extract({col}, '{ID_CANDIDATE}', 2)], ?)", [ids]).fetchone()[0]
+                    findings.append(Finding(path.name, name, "resident ID number", rows, [mask(i) for i in ids[:SAMPLES]]))
+                for label, pattern in (("mobile phone number", MOBILE), ("landline phone number", LANDLINE)):
+                    hits = con.execute(f"select count(*), list({col})[1:{SAMPLES}] from {source} "
+                                       f"where regexp_matches({col}, '{pattern}')").fetchone()
+                    if hits[0]:
+                        findings.append(Finding(path.name, name, label, hits[0], [mask(v) for v in hits[1]]))
+    finally:
+        con.close()
+    return findings
+
+
+def markdown(findings: list[Finding]) -> str:
+    lines = ["| file | column | found | rows | samples (masked) |", "|---|---|---|---|---|"]
+    lines += [f"| {f.file} | {f.column} | {f.kind} | {f.rows if f.rows >= 0 else ''} | {', '.join(f.samples)} |"
+              for f in findings]
+    return "\n".join(lines)
