@@ -35,6 +35,22 @@ def configured() -> tuple[float, float, int]:
 # Mirrors the blocking, `candidates`, `ranked` and `scored` steps of
 # dbt_project/models/intermediate/int_enterprise_links.sql: the shortest name-core prefix (3..6 characters) whose
 # registry block holds at most $block_max entities; 0.85 name + 0.15 address; the best clearly ahead.
+RECORD_BLOCKS = """
+with registry_keyed as (
+    select prefix_length, left(core_key, prefix_length) as block_key
+    from registry, (select unnest([3, 4, 5, 6]) as prefix_length) where core_key is not null
+),
+block_sizes as (select prefix_length, block_key, count(*) as block_size from registry_keyed group by all),
+record_prefixes as (
+    select record_id, prefix_length, left(core_key, prefix_length) as block_key
+    from records, (select unnest([3, 4, 5, 6]) as prefix_length) where core_key is not null
+)
+select record_id, min(prefix_length) as prefix_length
+from record_prefixes join block_sizes using (prefix_length, block_key)
+where block_size <= $block_max
+group by record_id
+"""
+
 JARO_WINKLER = """
 with registry_blocks as (
     select unnest([3, 4, 5, 6]) as prefix_length, pripid, core_key, address from registry where core_key is not null
@@ -124,11 +140,18 @@ def splink(con, probabilities: list[float]) -> list[dict]:
     from splink.backends.duckdb import DuckDBAPI
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    # `block3` is a copy of the blocking key: blocking on core_key itself would keep EM from training its m values
-    records = con.sql("""select record_id::varchar as unique_id, core_key, left(core_key, 3) as block3, address,
-                                    coalesce(truth, 'none-' || record_id) as label from records""").to_arrow_table()
-    registry = con.sql("""select pripid as unique_id, core_key, left(core_key, 3) as block3, address,
-                                     pripid as label from registry""").to_arrow_table()
+    # the same blocks as our scorer (the shortest name-core prefix whose registry block is small enough), as one
+    # key column: registry entities appear once per prefix length, records once, with the length they block on
+    block_max = configured()[2]
+    con.execute(f"create or replace table splink_blocks as {RECORD_BLOCKS.replace('$block_max', str(block_max))}")
+    records = con.sql("""select r.record_id::varchar as unique_id, r.core_key, r.address,
+                                b.prefix_length || ':' || left(r.core_key, b.prefix_length) as block_key,
+                                coalesce(r.truth, 'none-' || r.record_id) as label
+                         from records r join splink_blocks b using (record_id)""").to_arrow_table()
+    registry = con.sql("""select pripid || '#' || prefix_length as unique_id, core_key, address,
+                                 prefix_length || ':' || left(core_key, prefix_length) as block_key, pripid as label
+                          from registry, (select unnest([3, 4, 5, 6]) as prefix_length)
+                          where core_key is not null""").to_arrow_table()
     con.register("splink_registry", registry)
     out = []
     for training in ("unsupervised", "m_from_truth"):
@@ -143,14 +166,14 @@ def splink(con, probabilities: list[float]) -> list[dict]:
                 cl.JaroWinklerAtThresholds("core_key", [0.97, 0.93, 0.88, 0.8]).configure(term_frequency_adjustments=True),
                 cl.JaroWinklerAtThresholds("address", [0.95, 0.85]),
             ],
-            blocking_rules_to_generate_predictions=[block_on("block3")],
+            blocking_rules_to_generate_predictions=[block_on("block_key")],
             retain_intermediate_calculation_columns=False,
         )
         linker = Linker([left, right], settings)
         linker.training.estimate_probability_two_random_records_match([block_on("core_key")], recall=0.8)
         linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
         if training == "unsupervised":
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on("block3"))
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on("block_key"))
         else:
             linker.training.estimate_m_from_label_column("label")
         pairs = linker.inference.predict().as_duckdbpyrelation()
@@ -159,10 +182,9 @@ def splink(con, probabilities: list[float]) -> list[dict]:
         con.execute("""
             create or replace table splink_ranked as
             with pairs as (
-                select case when unique_id_l in (select unique_id from splink_registry) then unique_id_r
-                            else unique_id_l end::bigint as record_id,
-                       case when unique_id_l in (select unique_id from splink_registry) then unique_id_l
-                            else unique_id_r end as pripid,
+                select case when contains(unique_id_l, '#') then unique_id_r else unique_id_l end::bigint as record_id,
+                       split_part(case when contains(unique_id_l, '#') then unique_id_l else unique_id_r end, '#', 1)
+                           as pripid,
                        match_weight, match_probability
                 from pairs_arrow
             )
