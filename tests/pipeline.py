@@ -58,3 +58,24 @@ def build_warehouse(root: Path, home: Path) -> dg.ExecuteInProcessResult:
             os.environ.pop("LAKEHOUSE_HOME", None)
         else:
             os.environ["LAKEHOUSE_HOME"] = previous
+
+
+def build_and_publish(root: Path, home: Path, instance: dg.DagsterInstance | None = None,
+                      assets: list | None = None) -> dg.ExecuteInProcessResult:
+    """The `build_and_publish` job's assets (dbt build, staged extracts and their gate, publication) in one run."""
+    from assets.publish.assets import PUBLISH_ASSETS
+    from assets.transform.assets import warehouse_models
+    from pipelines.definitions import defs
+    from pipelines.resources import LakehouseSettings
+
+    previous = os.environ.get("LAKEHOUSE_HOME")
+    os.environ["LAKEHOUSE_HOME"] = str(home)
+    try:
+        resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
+        return dg.materialize(assets or [warehouse_models, *PUBLISH_ASSETS], resources=resources, instance=instance,
+                              raise_on_error=False)
+    finally:
+        if previous is None:
+            os.environ.pop("LAKEHOUSE_HOME", None)
+        else:
+            os.environ["LAKEHOUSE_HOME"] = previous

@@ -53,10 +53,10 @@ def select_sql(p: Published) -> str:
 
 
 def run_version(context) -> str:
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     started = record.start_time if record and record.start_time else None
     when = dt.datetime.fromtimestamp(started, dt.timezone.utc) if started else dt.datetime.now(dt.timezone.utc)
-    return store.version_id(when, context.run_id)
+    return store.version_id(when, context.run.run_id)
 
 
 def deliveries(lake: Path) -> list[dict]:
@@ -133,7 +133,7 @@ def staged_extracts(context: dg.AssetExecutionContext):
     settings = context.resources.settings
     published = settings.published_path
     version = run_version(context)
-    provenance = {"run_id": context.run_id, "warehouse": str(settings.warehouse_path),
+    provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
                   "deliveries": deliveries(settings.lake_path)}
     con = duckdb.connect()
     con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
@@ -156,7 +156,7 @@ def staged_extracts(context: dg.AssetExecutionContext):
     for p in PUBLISHED:
         folder, manifest = staged[p.name]
         previous = store.current_manifest(published, p.name)
-        bounds = row_count_bounds(previous["row_count"] if previous else None, p.row_count_tolerance)
+        bounds = row_count_bounds(previous["row_count"] if previous else None, p.row_count_tolerance, p.allow_empty)
         outcome = validate(p.name, str(folder / "*.parquet"), bounds, gx_home)
         context.log.info(outcome.summary())
         metadata = {"expectations": outcome.evaluated, "failed": len(outcome.failures),

@@ -30,6 +30,8 @@ class Published:
     mostly_not_in: dict[str, tuple[list, float]] = field(default_factory=dict)
     # the row count may move by at most this share against the version now current
     row_count_tolerance: float = 0.2
+    # may a version have no rows at all (the first one, or after an empty current one)?
+    allow_empty: bool = False
 
     @property
     def mart(self) -> str:
@@ -85,6 +87,7 @@ PUBLISHED: tuple[Published, ...] = (
         patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
         value_sets={"evaluation_class": ["A", "B", "C", "D", "T"], "scope": ["above_scale", "below_scale"]},
         ranges={"total_score": (0, 100), "rank_share": (0, 1), "industrial_land_mu": (0, None)},
+        allow_empty=True,  # a year is evaluated only once the tax returns cover all twelve months
     ),
     Published(
         "park_kpi", "mart_park_kpi",

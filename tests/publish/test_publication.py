@@ -1,0 +1,166 @@
+"""Write-audit-publish end to end on a generated sources root: publish, break a source, nothing moves, fix,
+publish again, roll back. Real files, real DuckDB, real Great Expectations, a real Dagster instance."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from assets.publish import store
+from assets.publish.assets import GX_CHECK, PII_CHECK, UPSTREAM_CHECK, rollback_published, staged_key
+from assets.publish.datasets import BY_NAME, PUBLISHED
+from tests.pipeline import build_and_publish, land_everything
+
+
+def current_versions(published: Path) -> dict[str, str | None]:
+    return {p.name: store.current_version(published, p.name) for p in PUBLISHED}
+
+
+def failed_gates(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {(c.asset_key.path[-1], c.check_name): c for c in result.get_asset_check_evaluations()
+            if not c.passed and c.asset_key.path[0] == "staged"}
+
+
+@pytest.fixture(scope="module")
+def published_home(tmp_path_factory, small_root):
+    root = tmp_path_factory.mktemp("wap_root")
+    shutil.copytree(small_root, root, dirs_exist_ok=True)
+    home = tmp_path_factory.mktemp("wap_home")
+    instance = dg.DagsterInstance.local_temp(str(tmp_path_factory.mktemp("wap_dagster")))
+    land_everything(root, home)
+    result = build_and_publish(root, home, instance)
+    assert result.success, [e.event_specific_data for e in result.all_events if e.is_failure]
+    return root, home, instance
+
+
+def test_every_dataset_is_current_with_a_valid_manifest(published_home):
+    root, home, _ = published_home
+    published = home / "published"
+    versions = current_versions(published)
+    assert all(versions.values()) and len(set(versions.values())) == 1, versions
+    for p in PUBLISHED:
+        folder = published / p.name / "current"
+        manifest = store.verify(folder.resolve())  # sizes, rows, SHA-256 of every file
+        assert manifest["dataset"] == p.name and manifest["key"] == list(p.key)
+        assert manifest["run_id"] and manifest["deliveries"], "provenance: run and source deliveries"
+        assert {d["dataset"] for d in manifest["deliveries"]} >= {"samr_entities", "tax_returns"}
+        assert sorted(c["check"] for c in manifest["checks"]) == sorted([GX_CHECK, PII_CHECK, UPSTREAM_CHECK])
+        assert all(c["passed"] for c in manifest["checks"])
+        meta = pq.ParquetFile(next(folder.glob("*.parquet"))).metadata
+        assert meta.num_row_groups == 0 or meta.row_group(0).column(0).compression == "ZSTD"
+        assert [c["name"] for c in manifest["schema"]] == pq.read_schema(next(folder.glob("*.parquet"))).names
+    # nothing personal left the warehouse, and dim_enterprise carries public attributes only
+    names = pq.read_schema(next((published / "dim_enterprise" / "current").glob("*.parquet"))).names
+    assert "pripid" not in names and "sales_revenue_12m" not in names
+    assert names == list(BY_NAME["dim_enterprise"].columns)
+
+
+def test_consumers_need_nothing_but_parquet(published_home):
+    _, home, _ = published_home
+    current = home / "published" / "enterprise_profile" / "current"
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        expected = con.execute("select count(*) from marts.mart_enterprise_profile").fetchone()[0]
+    by_arrow = pq.read_table(current).num_rows
+    by_duckdb = duckdb.sql(f"select count(*) from read_parquet('{current}/*.parquet')").fetchall()[0][0]
+    by_pandas = len(pd.read_parquet(current))
+    assert by_arrow == by_duckdb == by_pandas == expected > 0
+
+
+def test_analysts_database_reads_the_current_versions(published_home):
+    _, home, _ = published_home
+    path = home / "published" / "analytics.duckdb"
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        versions = dict(con.execute("select dataset, version from published_versions").fetchall())
+        assert versions == current_versions(home / "published")
+        for p in PUBLISHED:
+            n = con.execute(f"select count(*) from {p.name}").fetchone()[0]
+            assert n == pq.read_table(home / "published" / p.name / "current").num_rows
+    finally:
+        con.close()
+
+
+def test_a_failing_dbt_test_blocks_publication(published_home, tmp_path):
+    """Dagster issue 25112: a failed dbt test does not stop a downstream Python asset by itself. Record one
+    failed error-severity dbt test in the instance (as dagster-dbt would) and publish: the gate must refuse."""
+    from assets.publish.assets import PUBLISH_ASSETS
+    from assets.transform.assets import warehouse_models
+
+    root, home, instance = published_home
+    before = current_versions(home / "published")
+    check = sorted(k for k in warehouse_models.check_keys if k.name.startswith("not_null_"))[0]
+    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+        asset_key=check.asset_key, check_name=check.name, passed=False, severity=dg.AssetCheckSeverity.ERROR))
+    try:
+        result = build_and_publish(root, home, instance, assets=list(PUBLISH_ASSETS))
+        assert not result.success
+        failed = failed_gates(result)
+        assert {name for (_, name) in failed} == {UPSTREAM_CHECK}
+        assert check.name in failed[("xref_source_record", UPSTREAM_CHECK)].description
+        assert current_versions(home / "published") == before
+    finally:
+        instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+            asset_key=check.asset_key, check_name=check.name, passed=True, severity=dg.AssetCheckSeverity.ERROR))
+
+
+def test_break_a_source_nothing_moves_fix_publish_roll_back(published_home):
+    root, home, instance = published_home
+    published = home / "published"
+    first = current_versions(published)
+    db_path = root / "samr" / "samr.db"
+    backup = db_path.with_suffix(".bak")
+    shutil.copy(db_path, backup)
+
+    # the registry delivers half its enterprises (an export cut short)
+    db = sqlite3.connect(db_path)
+    db.execute("delete from T_SCZTDJ where rowid % 2 = 0")
+    for table in ("T_BGXX", "T_JYYC"):
+        db.execute(f"delete from {table} where PRIPID not in (select PRIPID from T_SCZTDJ)")
+    db.commit()
+    db.close()
+    land_everything(root, home)
+    result = build_and_publish(root, home, instance)
+    assert not result.success
+    failed = failed_gates(result)
+    assert ("dim_enterprise", GX_CHECK) in failed
+    gx_failure = failed[("dim_enterprise", GX_CHECK)]
+    assert "expect_table_row_count_to_be_between" in gx_failure.description
+    assert "expect_table_row_count_to_be_between" in gx_failure.metadata["failures"].value
+    assert gx_failure.metadata["data_docs"].value.startswith("file://")
+    assert Path(gx_failure.metadata["data_docs"].value.removeprefix("file://")).exists()
+    assert current_versions(published) == first  # nothing moved
+    for p in PUBLISHED:
+        store.verify((published / p.name / "current").resolve())
+
+    # fixed at the source: the next run publishes a new version
+    shutil.copy(backup, db_path)
+    land_everything(root, home)
+    result = build_and_publish(root, home, instance)
+    assert result.success
+    second = current_versions(published)
+    assert len(set(second.values())) == 1 and set(second.values()) != set(first.values())
+    assert sorted(store.versions(published, "dim_enterprise")) == sorted({*first.values(), *second.values()} - {None})
+
+    # roll back with the Dagster job: the first version is current again, analysts see it too
+    version = next(iter(first.values()))
+    run = rollback_published.execute_in_process(
+        run_config={"ops": {"rollback_op": {"config": {"version": version}}}},
+        resources={"settings": _settings(root, home)}, instance=instance)
+    assert run.success
+    assert current_versions(published) == first
+    with duckdb.connect(str(published / "analytics.duckdb"), read_only=True) as con:
+        assert set(r[0] for r in con.execute("select version from published_versions").fetchall()) == {version}
+    with pytest.raises(store.PublicationError, match="no published version"):
+        store.rollback(published, "20000101T000000Z-nothere0")
+
+
+def _settings(root: Path, home: Path):
+    from pipelines.resources import LakehouseSettings
+
+    return LakehouseSettings(home=str(home), sources_root=str(root))
