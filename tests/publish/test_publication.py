@@ -164,3 +164,45 @@ def _settings(root: Path, home: Path):
     from pipelines.resources import LakehouseSettings
 
     return LakehouseSettings(home=str(home), sources_root=str(root))
+
+
+def test_two_runs_started_together_both_succeed_one_after_the_other(published_home, tmp_path):
+    """The `warehouse` pool (size 1, dagster.yaml) serializes every step that writes or reads the build warehouse:
+    two build_and_publish runs started at the same moment both succeed, and their pool steps never overlap."""
+    import os
+    import subprocess
+    import sys
+
+    root, home, _ = published_home
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "LAKEHOUSE_HOME": str(home),
+           "LAKEHOUSE_SOURCES_ROOT": str(root), "SAMR_DB_URL": f"sqlite:///{root / 'samr' / 'samr.db'}",
+           "HRSS_API_BASE_URL": "http://127.0.0.1:9", "HRSS_API_TOKEN": "unused"}
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "job", "execute", "-m", "pipelines.definitions", "-j", "build_and_publish"]
+    procs = [subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    runs = instance.get_runs()
+    assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    spans = []
+    for run in runs:
+        starts, ends = {}, {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event and event.step_key in ("warehouse_models", "staged_extracts"):
+                if event.event_type == dg.DagsterEventType.STEP_START:
+                    starts[event.step_key] = record.timestamp
+                elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+                    ends[event.step_key] = record.timestamp
+        spans += [(starts[k], ends[k], run.run_id) for k in starts]
+    spans.sort()
+    assert len(spans) == 4
+    for (s1, e1, _), (s2, _, _) in zip(spans, spans[1:]):
+        assert e1 <= s2, f"two pool steps overlapped: {spans}"
+    assert len({current for current in current_versions(home / "published").values()}) == 1
