@@ -42,3 +42,15 @@ def default_warehouse(default_landed):
     root, home, _ = default_landed
     result = build_warehouse(root, home)
     return root, home, result
+
+
+@pytest.fixture(scope="session")
+def default_published(default_warehouse):
+    """The default root's warehouse gated and published (staged extracts, GX, PII scan, current, analytics.duckdb)."""
+    from assets.publish.assets import PUBLISH_ASSETS
+    from tests.pipeline import build_and_publish
+
+    root, home, _ = default_warehouse
+    result = build_and_publish(root, home, assets=list(PUBLISH_ASSETS))
+    assert result.success
+    return root, home
