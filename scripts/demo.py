@@ -144,7 +144,11 @@ def build_warehouse(settings) -> list[str]:
     current = {p.name: store.current_version(published, p.name) for p in PUBLISHED}
     out.append(f"quality gate: {sum(c.passed for c in gates)}/{len(gates)} blocking checks passed"
                + (f"; FAILED: {', '.join(failed)} (nothing published; see the Dagster UI)" if failed else ""))
-    if any(current.values()):
+    versions = sorted({v for v in current.values() if v})
+    if len(versions) == 1:
+        out.append(f"published (current): version {versions[0]} of {len(current)} datasets "
+                   f"({', '.join(current)}); analysts: {published / store.ANALYTICS}")
+    elif versions:
         out.append("published (current): " + ", ".join(f"{n} {v}" for n, v in current.items() if v)
                    + f"; analysts: {published / store.ANALYTICS}")
     out.append(f"build + gate + publication: {elapsed:.1f} s{'' if result.success else ' (FAILED: see the Dagster UI)'}")
@@ -180,4 +184,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # skip interpreter teardown: duckdb-engine's bindings print a spurious "nanobind: leaked ..." report there
+    os._exit(code)
