@@ -2,12 +2,17 @@
 landing assets' keys (meta.dagster.asset_key, generated from the landing declaration), so lineage runs unbroken
 from a department file to a mart."""
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from pipelines.resources import LakehouseSettings
 
 from .project import dbt_project
 
@@ -35,7 +40,53 @@ class LakehouseDbtTranslator(DagsterDbtTranslator):
 translator = LakehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def _relations() -> dict[dg.AssetKey, str]:
+    """Asset key -> schema.table of every dbt table (models materialized as tables or incremental, seeds)."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return {translator.get_asset_key(n): f'"{n["schema"]}"."{n["alias"]}"' for n in manifest["nodes"].values()
+            if n["resource_type"] in ("model", "seed") and n["config"].get("materialized") != "view"}
+
+
+def _preview(rows: list[tuple], columns: list[str]) -> dg.MetadataValue:
+    cols = columns[:10]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join("" if v is None else str(v).replace("|", "\\|")[:40] for v in r[:10]) + " |" for r in rows]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Path) -> list:
+    """Row counts and a preview on each table's materialization, read once dbt has exited: DuckDB lets no other
+    process open the file while dbt writes it, so dagster-dbt's per-model fetch_row_counts() cannot be used."""
+    if not warehouse.exists():
+        return events
+    relations = _relations()
+    out = []
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                if key in relations:
+                    cursor = con.execute(f"select * from {relations[key]} limit 5")
+                    preview = _preview(cursor.fetchall(), [d[0] for d in cursor.description])
+                    count = con.execute(f"select count(*) from {relations[key]}").fetchone()[0]
+                    event = dg.Output(value=event.value, output_name=event.output_name, data_version=event.data_version,
+                                      tags=event.tags, metadata={**event.metadata, "dagster/row_count": count,
+                                                                 "preview": preview})
+            out.append(event)
+    finally:
+        con.close()
+    return out
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: LakehouseSettings):
     """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    events, error = [], None
+    try:
+        events.extend(dbt.cli(["build"], context=context).stream())
+    except Exception as e:  # what dbt built before failing is still reported, then the failure
+        error = e
+    yield from with_row_counts(context, events, settings.warehouse_path)
+    if error is not None:
+        raise error

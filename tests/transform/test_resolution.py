@@ -28,6 +28,13 @@ def test_dbt_build_succeeds(default_warehouse):
     failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in dbt_tests
               if not c.passed and c.severity == AssetCheckSeverity.ERROR]
     assert dbt_tests and not failed, failed
+    # every table in the UI carries its row count and a preview, read once dbt has released the warehouse
+    materialized = {e.asset_key.to_user_string(): e.materialization.metadata
+                    for e in result.get_asset_materialization_events()}
+    with warehouse(default_warehouse[1]) as con:
+        profiles = con.execute("select count(*) from marts.mart_enterprise_profile").fetchone()[0]
+    assert materialized["marts/mart_enterprise_profile"]["dagster/row_count"].value == profiles
+    assert "enterprise_code" in materialized["marts/dim_enterprise"]["preview"].value
 
 
 def test_precision_and_recall_against_ground_truth(default_warehouse):
