@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 UI_PORT ?= 3000
 
-.PHONY: install run test ui clean
+.PHONY: install browser run test ui clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,14 @@ install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml $(DBT_MANIFEST)
 run: install
 	$(PY) scripts/demo.py
 
-test: install
+# the real-browser test drives Debian's Chromium (no browser can be downloaded here): install it when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+	       || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; }; } \
+	  || echo "Debian's chromium is missing and could not be installed (as root: apt-get install chromium)" >&2
+
+test: install browser
 	$(PY) -m pytest
 
 ui: install
