@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from assets.metadata import markdown_table
 from pipelines.resources import LakehouseSettings, SourceUnavailable
 
 from . import readers, store
@@ -112,16 +113,6 @@ def land_partition(context, ds: Dataset, partition: str) -> LandingResult:
         return LandingResult(ds.asset_name, partition, "", None, delivered=False)
     raw, source, digest = fetched
     return land(ds, partition, raw, source, digest, settings.lake_path)
-
-
-def markdown_table(rows: list[dict]) -> str:
-    if not rows:
-        return "(no rows)"
-    cols = list(rows[0])
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in rows:
-        out.append("| " + " | ".join(str(r[c]).replace("|", "\\|") if r[c] is not None else "" for c in cols) + " |")
-    return "\n".join(out)
 
 
 def conservation(lake: Path, ds: Dataset, partitions: list[str]) -> tuple[bool, list[dict]]:

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from assets.landing.assets import CONSERVATION_CHECK, asset_key as landing_key, conservation
 from assets.landing.contract import DATASETS
 from assets.landing.land import bronze_dir
+from assets.metadata import markdown_table
 from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
 
 from . import pii, store
@@ -97,13 +98,9 @@ def failed_dbt_tests(instance: dg.DagsterInstance) -> tuple[int, list[str]]:
 
 
 def preview(path: Path, rows: int = 5) -> dg.MetadataValue:
-    table = pq.ParquetFile(path).read_row_group(0).slice(0, rows).to_pylist() if pq.ParquetFile(path).num_row_groups else []
-    if not table:
-        return dg.MetadataValue.md("(no rows)")
-    cols = list(table[0])[:12]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join("" if r[c] is None else str(r[c]).replace("|", "\\|") for c in cols) + " |" for r in table]
-    return dg.MetadataValue.md("\n".join(lines))
+    parquet = pq.ParquetFile(path)
+    sample = parquet.read_row_group(0).slice(0, rows).to_pylist() if parquet.num_row_groups else []
+    return dg.MetadataValue.md(markdown_table(sample, max_columns=12, max_width=40))
 
 
 def table_schema(manifest: dict) -> dg.TableSchema:
@@ -165,10 +162,9 @@ def staged_extracts(context: dg.AssetExecutionContext):
         if outcome.docs_url:
             metadata["data_docs"] = dg.MetadataValue.url(outcome.docs_url)
         if outcome.failures:
-            metadata["failures"] = dg.MetadataValue.md("\n".join(
-                ["| expectation | column | observed | sample |", "|---|---|---|---|"]
-                + [f"| {f['expectation']} | {f['column'] or ''} | {f['observed']} | "
-                   f"{', '.join(map(str, f['sample']))[:200]} |" for f in outcome.failures]))
+            metadata["failures"] = dg.MetadataValue.md(markdown_table(
+                [{"expectation": f["expectation"], "column": f["column"], "observed": f["observed"],
+                  "sample": ", ".join(map(str, f["sample"]))} for f in outcome.failures], max_width=200))
         yield dg.AssetCheckResult(asset_key=staged_key(p), check_name=GX_CHECK, passed=outcome.success,
                                   severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
                                   description=outcome.summary()[:1000])

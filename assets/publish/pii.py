@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from assets.landing.contract import DATASETS
+from assets.metadata import markdown_table
 
 PERSONAL_COLUMNS = {n.lower() for ds in DATASETS for f in ds.fields if f.pii for n in (f.source, f.name)}
 ID_CANDIDATE = r"(^|[^0-9A-Za-z])([1-8][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])([^0-9A-Za-z]|$)"
@@ -82,7 +83,5 @@ def scan(folder: Path) -> list[Finding]:
 
 
 def markdown(findings: list[Finding]) -> str:
-    lines = ["| file | column | found | rows | samples (masked) |", "|---|---|---|---|---|"]
-    lines += [f"| {f.file} | {f.column} | {f.kind} | {f.rows if f.rows >= 0 else ''} | {', '.join(f.samples)} |"
-              for f in findings]
-    return "\n".join(lines)
+    return markdown_table([{"file": f.file, "column": f.column, "found": f.kind, "rows": f.rows if f.rows >= 0 else None,
+                            "samples (masked)": ", ".join(f.samples)} for f in findings])

@@ -12,6 +12,7 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from assets.metadata import markdown_table
 from pipelines.resources import LakehouseSettings
 
 from .project import dbt_project
@@ -47,13 +48,6 @@ def _relations() -> dict[dg.AssetKey, str]:
             if n["resource_type"] in ("model", "seed") and n["config"].get("materialized") != "view"}
 
 
-def _preview(rows: list[tuple], columns: list[str]) -> dg.MetadataValue:
-    cols = columns[:10]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join("" if v is None else str(v).replace("|", "\\|")[:40] for v in r[:10]) + " |" for r in rows]
-    return dg.MetadataValue.md("\n".join(lines))
-
-
 def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Path) -> list:
     """Row counts and a preview on each table's materialization, read once dbt has exited: DuckDB lets no other
     process open the file while dbt writes it, so dagster-dbt's per-model fetch_row_counts() cannot be used."""
@@ -68,7 +62,9 @@ def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Pat
                 key = context.asset_key_for_output(event.output_name)
                 if key in relations:
                     cursor = con.execute(f"select * from {relations[key]} limit 5")
-                    preview = _preview(cursor.fetchall(), [d[0] for d in cursor.description])
+                    columns = [d[0] for d in cursor.description]
+                    preview = dg.MetadataValue.md(markdown_table([dict(zip(columns, r)) for r in cursor.fetchall()],
+                                                                 max_columns=10, max_width=40))
                     count = con.execute(f"select count(*) from {relations[key]}").fetchone()[0]
                     event = dg.Output(value=event.value, output_name=event.output_name, data_version=event.data_version,
                                       tags=event.tags, metadata={**event.metadata, "dagster/row_count": count,
