@@ -20,9 +20,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
+# the instance's storage is created once here: a UI and a run starting together on an empty DAGSTER_HOME race on it
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster_home/dagster.yaml $@
+	$(VENV)/bin/dagster instance migrate >/dev/null
 
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml

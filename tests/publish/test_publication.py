@@ -180,7 +180,10 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(published_ho
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "LAKEHOUSE_HOME": str(home),
            "LAKEHOUSE_SOURCES_ROOT": str(root), "SAMR_DB_URL": f"sqlite:///{root / 'samr' / 'samr.db'}",
            "HRSS_API_BASE_URL": "http://127.0.0.1:9", "HRSS_API_TOKEN": "unused"}
+    # the instance's storage exists before the runs start, as on any deployed instance (a fresh DAGSTER_HOME
+    # reached by two processes at once races on creating its SQLite schema: "table runs already exists")
     dagster = Path(sys.executable).with_name("dagster")
+    subprocess.run([str(dagster), "instance", "migrate"], env=env, check=True, capture_output=True)
     command = [str(dagster), "job", "execute", "-m", "pipelines.definitions", "-j", "build_and_publish"]
     procs = [subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]

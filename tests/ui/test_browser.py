@@ -46,6 +46,9 @@ def dagster_ui(tmp_path_factory, small_root):
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "LAKEHOUSE_HOME": str(home),
            "LAKEHOUSE_SOURCES_ROOT": str(small_root), "SAMR_DB_URL": f"sqlite:///{small_root / 'samr' / 'samr.db'}",
            "HRSS_API_BASE_URL": "http://127.0.0.1:9", "HRSS_API_TOKEN": "unused"}
+    # webserver and daemon start together: the instance storage must exist first (see `make install`)
+    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
+                   capture_output=True)
     log = (home / "dagster-dev.log").open("w")
     proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-h", "127.0.0.1", "-p", str(port),
                              "-w", str(REPO / "workspace.yaml")], cwd=REPO, env=env, stdout=log,
