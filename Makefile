@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 UI_PORT ?= 3000
 
-.PHONY: install browser run test ui clean
+.PHONY: install browser run test bench bench-report ui clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ browser:
 
 test: install browser
 	$(PY) -m pytest
+
+# 15k, 100k and 1M enterprises x 12 months (sources cached in var/bench): about 40 minutes, most of it at 1M
+BENCH_SIZES ?= 15000 100000 1000000
+bench: install
+	$(PY) -m benchmarks run --sizes $(BENCH_SIZES)
+
+bench-report: install
+	$(PY) -m benchmarks report
 
 ui: install
 	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)"

@@ -3,6 +3,7 @@ landing assets' keys (meta.dagster.asset_key, generated from the landing declara
 from a department file to a mart."""
 
 import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -75,14 +76,25 @@ def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Pat
     return out
 
 
+def keep_run_results(target: Path, into: Path) -> None:
+    """The last build's run_results.json (each node's timing and status) and manifest.json (the SQL it ran) at a
+    fixed place, for operators and the benchmark: dagster-dbt gives every invocation its own target folder."""
+    into.mkdir(parents=True, exist_ok=True)
+    for name in ("run_results.json", "manifest.json"):
+        if (Path(target) / name).exists():
+            shutil.copyfile(Path(target) / name, into / name)
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: LakehouseSettings):
     """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks)."""
     events, error = [], None
+    invocation = dbt.cli(["build"], context=context)
     try:
-        events.extend(dbt.cli(["build"], context=context).stream())
+        events.extend(invocation.stream())
     except Exception as e:  # what dbt built before failing is still reported, then the failure
         error = e
+    keep_run_results(invocation.target_path, settings.home_path / "dbt")
     yield from with_row_counts(context, events, settings.warehouse_path)
     if error is not None:
         raise error

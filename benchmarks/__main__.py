@@ -1,0 +1,49 @@
+"""python -m benchmarks run [--sizes 15000 100000 1000000] | report
+
+run     for each size: generate (or reuse) the sources root, run the pipeline as `make run` does, measure its
+        stages and the floors, save benchmarks/results/<date>-<N>.json; then write the report
+report  docs/benchmarks.md and docs/benchmarks.png from the newest result of each size
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--sizes", type=int, nargs="+", default=[15_000, 100_000, 1_000_000])
+    run.add_argument("--seed", type=int, default=20251231)
+    run.add_argument("--work", type=Path, default=REPO / "var" / "bench",
+                     help="sources roots (cached) and run homes")
+    run.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
+    run.add_argument("--docs", type=Path, default=REPO / "docs")
+    report = sub.add_parser("report")
+    report.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
+    report.add_argument("--docs", type=Path, default=REPO / "docs")
+    args = parser.parse_args(argv)
+
+    from . import report as report_
+
+    if args.command == "run":
+        from .run import bench_size, save
+
+        for n in args.sizes:
+            result = bench_size(n, args.work.resolve(), args.seed)
+            path = save(result, args.results)
+            p = result["pipeline"]
+            print(f"[{n:,}] {p['wall_s']:.1f} s end to end, {p['cpu_s']:.1f} s CPU, peak RSS {p['peak_rss_mib']:,} MiB"
+                  f" -> {path}", flush=True)
+    out = report_.write(args.results, args.docs)
+    print(f"report: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

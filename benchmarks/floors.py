@@ -1,0 +1,140 @@
+"""What the pipeline's figures are divided by, measured in the same benchmark run on the same data.
+
+bare_duckdb        the SQL dbt ran (each model's compiled code, from the build's manifest.json) executed as plain
+                   CREATE TABLE / VIEW statements, in dbt's order, in one DuckDB process: no Dagster, no dbt, no
+                   tests, no gate
+pandas_landing     the common way to land a CSV: pandas read_csv (every column as text, the declared encoding:
+                   GBK included) then to_parquet, on the same department files the pipeline landed
+naive_resolution   企业码 by the exact normalized USCC alone, on the same source records, measured against the
+                   same ground truth as the ladder
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+from assets.landing.contract import DATASETS
+from assets.landing.deliveries import discover
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def bare_duckdb(warehouse: Path, dbt_artifacts: Path, work: Path) -> dict:
+    """Seconds to run every model the build ran, as plain SQL in one DuckDB process (seeds copied untimed)."""
+    manifest = json.loads((dbt_artifacts / "manifest.json").read_text(encoding="utf-8"))
+    results = json.loads((dbt_artifacts / "run_results.json").read_text(encoding="utf-8"))["results"]
+    # completion order is a valid dependency order: dbt starts a node only once its parents have finished
+    order = [r["unique_id"] for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"]
+    seeds = [n for n in manifest["nodes"].values() if n["resource_type"] == "seed"]
+    floor_dir = work / "floor"
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    floor_dir.mkdir(parents=True)
+    # the same file name, so the compiled three-part names ("warehouse"."schema"."table") resolve here
+    con = duckdb.connect(str(floor_dir / warehouse.name))
+    try:
+        con.execute("set memory_limit = '4GB'; set preserve_insertion_order = false")
+        con.execute(f"attach '{warehouse}' as built (read_only)")
+        for seed in seeds:
+            schema, table = _quote(seed["schema"]), _quote(seed["alias"])
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create table {schema}.{table} as select * from built.{schema}.{table}")
+        con.execute("detach built")
+        per_model = {}
+        started = time.perf_counter()
+        for uid in order:
+            node = manifest["nodes"][uid]
+            schema, table = _quote(node["schema"]), _quote(node["alias"])
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            t0 = time.perf_counter()
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create or replace {kind} {schema}.{table} as {node['compiled_code']}")
+            per_model[node["name"]] = round(time.perf_counter() - t0, 3)
+        seconds = time.perf_counter() - started
+    finally:
+        con.close()
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    return {"seconds": round(seconds, 2), "models": len(order), "slowest": dict(sorted(per_model.items(),
+                                                                                        key=lambda kv: -kv[1])[:8])}
+
+
+def csv_deliveries(sources: Path) -> list[tuple[str, Path, str]]:
+    """(source, file, encoding) of every CSV delivery the contract declares and the sources root holds."""
+    out = []
+    for ds in DATASETS:
+        if ds.format == "csv":
+            out += [(ds.source, path, ds.encoding) for path in discover(sources, ds).values()]
+    return out
+
+
+def pandas_landing(sources: Path, work: Path) -> dict:
+    """pandas read_csv -> to_parquet on every CSV delivery: rows, bytes and seconds per source."""
+    import pandas as pd
+
+    out_dir = work / "pandas"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    per_source: dict[str, dict] = {}
+    try:
+        for i, (source, path, encoding) in enumerate(csv_deliveries(sources)):
+            t0 = time.perf_counter()
+            frame = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
+            frame.to_parquet(out_dir / f"{i}.parquet", index=False)
+            s = per_source.setdefault(source, {"files": 0, "rows": 0, "bytes": 0, "seconds": 0.0})
+            s["files"] += 1
+            s["rows"] += len(frame)
+            s["bytes"] += path.stat().st_size
+            s["seconds"] += time.perf_counter() - t0
+            del frame
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    for s in per_source.values():
+        s["seconds"] = round(s["seconds"], 2)
+    return per_source
+
+
+NAIVE = """
+create temp table naive_links as
+with registry as (
+    select uscc, min(pripid) as pripid from staging.stg_samr__entities
+    where uscc is not null group by uscc having count(*) = 1
+)
+select 'samr' as source_system, pripid as source_record_key, pripid from staging.stg_samr__entities
+union all
+select r.source_system, r.source_record_key, g.pripid
+from resolution.int_source_records r join registry g on r.code = g.uscc
+where r.source_system <> 'samr'
+"""
+
+MEASURE_NAIVE = """
+with j as (
+    select t.source_system, t.pripid as truth, n.pripid as got
+    from read_parquet($truth) t left join naive_links n using (source_system, source_record_key)
+)
+select coalesce(source_system, 'all') as source_system, count(*) as records,
+    count(*) filter (where got is not null) as linked,
+    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where got is not null), 0), 1.0) as precision,
+    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where truth is not null), 0), 1.0) as recall
+from j group by rollup (source_system) order by grouping(source_system), source_system
+"""
+
+
+def naive_resolution(warehouse: Path, truth: Path, source_records_seconds: float) -> dict:
+    """Exact normalized USCC only, over the same normalized source records (int_source_records, whose build time
+    from the same run is counted in): seconds, and precision/recall per source against the ground truth."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        t0 = time.perf_counter()
+        con.execute(NAIVE)
+        seconds = time.perf_counter() - t0 + source_records_seconds
+        cursor = con.execute(MEASURE_NAIVE, {"truth": str(truth)}) if truth.exists() else None
+        rows = [dict(zip([d[0] for d in cursor.description], r)) for r in cursor.fetchall()] if cursor else []
+    finally:
+        con.close()
+    return {"seconds": round(seconds, 2), "quality": [{k: (float(v) if k in ("precision", "recall") else v)
+                                                        for k, v in r.items()} for r in rows]}

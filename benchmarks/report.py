@@ -1,0 +1,195 @@
+"""docs/benchmarks.md and its chart, from the newest result of each size in benchmarks/results/."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TARGETS = {
+    "make_run_15k_s": 60, "wall_1m_s": 15 * 60, "rss_1m_gib": 6.0, "floor_ratio_1m": 1.5, "landing_vs_pandas": 3.0,
+}
+GROUPS = {  # stage -> the chart's line
+    "landing": "landing (10 sources)", "dbt seeds": "dbt staging + seeds", "dbt staging": "dbt staging + seeds",
+    "resolution": "resolution", "marts": "marts", "checks": "checks (dbt tests, ground truth)",
+    "gate": "gate (extracts + GX/PII)", "publication": "publication", "dbt start-up": "dbt start-up + row counts",
+    "orchestration": "orchestration",
+}
+
+
+def latest(results_dir: Path) -> list[dict]:
+    by_size: dict[int, tuple[str, dict]] = {}
+    for path in sorted(results_dir.glob("*.json")):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        n = result["enterprises"]
+        if n not in by_size or path.name > by_size[n][0]:
+            by_size[n] = (path.name, result)
+    return [by_size[n][1] for n in sorted(by_size)]
+
+
+def group_of(stage: str) -> str:
+    return next(g for prefix, g in GROUPS.items() if stage.startswith(prefix))
+
+
+def grouped(result: dict) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, s in result["stages"].items():
+        out[group_of(name)] = out.get(group_of(name), 0.0) + s["wall_s"]
+    return out
+
+
+def chart(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["enterprises"] for r in results]
+    groups = [g for g in dict.fromkeys(GROUPS.values()) if any(g in grouped(r) for r in results)]
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
+    for g in groups:
+        ax.plot(sizes, [max(grouped(r).get(g, 0.0), 0.01) for r in results], marker="o", label=g)
+    ax.plot(sizes, [r["pipeline"]["wall_s"] for r in results], marker="s", color="black", linewidth=2.5,
+            label="pipeline end to end")
+    ax.plot(sizes, [r["floors"]["bare_duckdb"]["seconds"] for r in results], linestyle="--", color="gray",
+            marker="^", label="floor: the same SQL in bare DuckDB")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("enterprises (12 months of monthly data)")
+    ax.set_ylabel("wall seconds")
+    ax.set_title("Time per stage against N, one 2-core machine")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _n(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k" if n >= 1000 else str(n)
+
+
+def _pct(x) -> str:
+    return "" if x is None else f"{x:.2%}"
+
+
+def verdicts(results: list[dict]) -> list[tuple[str, str, str]]:
+    by_n = {r["enterprises"]: r for r in results}
+    out = []
+    small, big = by_n.get(15_000), by_n.get(1_000_000)
+    if small:
+        w = small["pipeline"]["wall_s"]
+        out.append(("N=15k: `make run` end to end ≤ 60 s after installation", f"{w:.0f} s",
+                    "met" if w <= TARGETS["make_run_15k_s"] else "missed"))
+    if big:
+        w, rss = big["pipeline"]["wall_s"], big["pipeline"]["peak_rss_mib"] / 1024
+        out.append(("N=1M × 12 months: end to end ≤ 15 min", f"{w / 60:.1f} min",
+                    "met" if w <= TARGETS["wall_1m_s"] else "missed"))
+        out.append(("N=1M: peak RSS ≤ 6 GiB (sum over the process tree)", f"{rss:.1f} GiB",
+                    "met" if rss <= TARGETS["rss_1m_gib"] else "missed"))
+        f = big["floors"]["bare_duckdb"]
+        out.append(("N=1M: pipeline ÷ bare-DuckDB floor ≤ 1.5 (transformations: dbt stages ÷ the same SQL bare)",
+                    f"{f['transform_ratio']:.2f}", "met" if f["transform_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
+        out.append(("N=1M: end to end (landing included) ÷ the same floor (landing excluded)",
+                    f"{f['pipeline_ratio']:.2f}", "met" if f["pipeline_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
+    for r in results:
+        p = r["floors"]["pandas_landing"]
+        if p.get("ratio"):
+            out.append((f"N={_n(r['enterprises'])}: landing ≥ 3× pandas read_csv → to_parquet (same CSV files)",
+                        f"{p['ratio']:.2f}×", "met" if p["ratio"] >= TARGETS["landing_vs_pandas"] else "missed"))
+    if small and big and small["quality"] and big["quality"]:
+        a = next(q for q in small["quality"] if q["source_system"] == "all")
+        b = next(q for q in big["quality"] if q["source_system"] == "all")
+        ok = b["precision"] >= a["precision"] - 1e-4 and b["recall"] >= a["recall"] - 1e-4
+        out.append(("resolution quality at 1M no worse than at 15k (precision, recall)",
+                    f"15k {_pct(a['precision'])} / {_pct(a['recall'])}; 1M {_pct(b['precision'])} / {_pct(b['recall'])}",
+                    "met" if ok else "missed"))
+    return out
+
+
+def render(results: list[dict], chart_name: str, notes: str = "") -> str:
+    sizes = [r["enterprises"] for r in results]
+    lines = ["# Benchmarks", "",
+             "Generated by `make bench` (`python -m benchmarks run`, then `python -m benchmarks report`) from "
+             "`benchmarks/results/<date>-<N>.json`; do not edit the tables by hand. Each size runs `make run` "
+             "exactly as a user does (scripts/demo.py, the same Dagster runs, on a fresh `LAKEHOUSE_HOME`) on a "
+             "generated sources root of N enterprises with 12 months of monthly deliveries, on one 2-core machine.",
+             "", f"![time per stage against N]({chart_name})", "", "## Targets", "",
+             "| target | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in verdicts(results)]
+    lines += ["", "## End to end", "", "| | " + " | ".join(_n(n) for n in sizes) + " |",
+              "|---|" + "---|" * len(sizes)]
+    rows = [("wall", lambda r: f"{r['pipeline']['wall_s']:.1f} s"),
+            ("CPU (process tree)", lambda r: f"{r['pipeline']['cpu_s']:.1f} s"),
+            ("peak RSS (process tree)", lambda r: f"{r['pipeline']['peak_rss_mib']:,} MiB"),
+            ("rows landed", lambda r: f"{r['pipeline']['landed_rows']:,}"),
+            ("source records resolved", lambda r: f"{r['pipeline']['source_records']:,}"),
+            ("rows published", lambda r: f"{r['pipeline']['published_rows']:,}"),
+            ("sources generated in (not part of the run)",
+             lambda r: "cached" if r["generation"].get("cached") else f"{r['generation']['seconds']:.0f} s")]
+    lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in rows]
+    lines += ["", "## Per stage", "",
+              "Wall and CPU seconds, peak RSS of the process tree while the stage ran, rows per wall second. Stages "
+              "come from the Dagster event log (one step per landing asset, the check, gate and publication steps) "
+              "and dbt's run_results.json (each node inside the dbt step); a sampling interval in which two dbt "
+              "nodes ran together is split between their stages. Rows: landing = rows landed from that source; "
+              "dbt stages = all rows landed (their input); resolution and the ground-truth check = source records; "
+              "gate and publication = rows published.", ""]
+    stage_names = list(dict.fromkeys(n for r in results for n in r["stages"]))
+    lines += ["| stage | " + " | ".join(f"{_n(n)} wall s | CPU s | RSS MiB | rows/s" for n in sizes) + " |",
+              "|---|" + "---:|---:|---:|---:|" * len(sizes)]
+    for name in stage_names:
+        cells = []
+        for r in results:
+            s = r["stages"].get(name)
+            if s is None:
+                cells.append(" |  |  | ")
+            else:
+                speed = "" if s["rows_per_s"] is None else f"{s['rows_per_s']:,}"
+                cells.append(f"{s['wall_s']:.1f} | {s['cpu_s']:.1f} | {s['peak_rss_mib']:,} | {speed}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "## Floors, measured in the same run", "", "| | " + " | ".join(_n(n) for n in sizes) + " |",
+              "|---|" + "---|" * len(sizes)]
+    frows = [
+        ("bare DuckDB: the build's compiled SQL as plain statements", lambda r: f"{r['floors']['bare_duckdb']['seconds']:.1f} s"),
+        ("our dbt stages (seeds, staging, resolution, marts, dbt start-up)", lambda r: f"{r['floors']['bare_duckdb']['transform_s']:.1f} s"),
+        ("transformations ÷ floor", lambda r: f"{r['floors']['bare_duckdb']['transform_ratio']:.2f}"),
+        ("end to end ÷ floor (landing, tests, gate, publication included)", lambda r: f"{r['floors']['bare_duckdb']['pipeline_ratio']:.2f}"),
+        ("pandas read_csv → to_parquet, CSV deliveries", lambda r: f"{r['floors']['pandas_landing']['rows_per_s']:,} rows/s"),
+        ("our landing of the same files (typed, validated, quarantine, conservation)", lambda r: f"{r['floors']['pandas_landing']['ours_rows_per_s']:,} rows/s"),
+        ("landing ÷ pandas throughput", lambda r: f"{r['floors']['pandas_landing']['ratio']:.2f}×"),
+        ("naive resolver (exact normalized USCC) seconds", lambda r: f"{r['floors']['naive_resolution']['seconds']:.1f} s"),
+        ("our ladder seconds", lambda r: f"{r['floors']['naive_resolution']['ours_seconds']:.1f} s"),
+        ("naive recall / precision", lambda r: next((f"{_pct(q['recall'])} / {_pct(q['precision'])}" for q in r['floors']['naive_resolution']['quality'] if q['source_system'] == 'all'), "")),
+        ("recall gained by the ladder", lambda r: _pct(r["floors"]["naive_resolution"]["recall_gained"])),
+    ]
+    lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in frows]
+    lines += ["", "## Resolution quality against the simulator's ground truth (precision / recall)", "",
+              "| source | " + " | ".join(_n(n) for n in sizes) + " | naive at " + _n(sizes[-1]) + " |",
+              "|---|" + "---|" * (len(sizes) + 1)]
+    sources = list(dict.fromkeys(q["source_system"] for r in results for q in r["quality"]))
+    for src in sources:
+        cells = []
+        for r in results:
+            q = next((q for q in r["quality"] if q["source_system"] == src), None)
+            cells.append(f"{_pct(q['precision'])} / {_pct(q['recall'])}" if q else "")
+        nq = next((q for q in results[-1]["floors"]["naive_resolution"]["quality"] if q["source_system"] == src), None)
+        cells.append(f"{_pct(nq['precision'])} / {_pct(nq['recall'])}" if nq else "")
+        lines.append(f"| {src} | " + " | ".join(cells) + " |")
+    lines += ["", "## What `make run` printed", ""]
+    for r in results:
+        lines += [f"N={_n(r['enterprises'])}:", "", "```", *r["pipeline"]["printed"], "```", ""]
+    if notes:
+        lines += ["## Where the time goes, and what was done about it", "", notes.strip(), ""]
+    return "\n".join(lines) + "\n"
+
+
+def write(results_dir: Path, docs: Path) -> Path:
+    results = latest(results_dir)
+    if not results:
+        raise SystemExit(f"no results in {results_dir}: run `python -m benchmarks run` first")
+    chart(results, docs / "benchmarks.png")
+    notes_file = results_dir.parent / "NOTES.md"
+    notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
+    out = docs / "benchmarks.md"
+    out.write_text(render(results, "benchmarks.png", notes), encoding="utf-8")
+    return out

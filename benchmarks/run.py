@@ -1,0 +1,170 @@
+"""One benchmark size: the sources root (generated once, cached), the pipeline run exactly as `make run` runs it
+(scripts/demo.py as its own process, on a fresh LAKEHOUSE_HOME), its stages measured, then the floors and the
+resolution quality against ground truth."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from assets.publish import store
+from assets.publish.datasets import PUBLISHED
+from assets.transform.quality import measure
+
+from . import floors
+from .measure import Sampler, attribute
+from .stages import read_stages
+
+REPO = Path(__file__).resolve().parent.parent
+MONTHS = 12
+ORCHESTRATION = "orchestration: process start-up, imports, between steps"
+MIB = 1024 * 1024
+
+
+def ensure_sources(root: Path, enterprises: int, seed: int) -> dict:
+    """Generate the sources root unless a complete one for the same size and seed is cached there."""
+    marker = root / "_truth" / "generation.json"
+    if marker.exists():
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        if info.get("enterprises") == enterprises and info.get("seed") == seed and len(info.get("months", [])) == MONTHS:
+            return {"cached": True}
+    shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "simulator", "generate", "--out", str(root), "--enterprises",
+                    str(enterprises), "--seed", str(seed), "--months", str(MONTHS), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return {"cached": False, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _env(home: Path, root: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("HRSS_API_BASE_URL", "HRSS_API_TOKEN", "VIRTUAL_ENV")}
+    env.update({"LAKEHOUSE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+                "LAKEHOUSE_SOURCES_ROOT": str(root), "SAMR_DB_URL": f"sqlite:///{root / 'samr' / 'samr.db'}",
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
+    return env
+
+
+def run_pipeline(home: Path, root: Path) -> tuple[float, list, str, int]:
+    """`make run` on this root: wall seconds, the process tree's samples, its output and exit code."""
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "dagster").mkdir(parents=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    env = _env(home, root)
+    # as `make install` does, before the clock starts
+    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
+                   capture_output=True)
+    log = home / "make-run.log"
+    with log.open("w") as out:
+        started = time.time()
+        proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "demo.py")], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+        # the simulated HRSS API is a department's system, not the pipeline: its process is left out
+        with Sampler(proc.pid, exclude=("serve-hrss",)) as sampler:
+            code = proc.wait()
+        wall = time.time() - started
+    printed = log.read_text(encoding="utf-8", errors="replace")
+    return wall, sampler.samples, printed, code
+
+
+def _summary_lines(printed: str) -> list[str]:
+    """What `make run` printed for the user (its own summary, not the Dagster log lines)."""
+    return [line for line in printed.splitlines() if line and " - dagster - " not in line and "Calculating Metrics"
+            not in line and not line.startswith(("WARNING", "/", "  warnings.warn"))][-20:]
+
+
+def published_rows(published: Path) -> int:
+    return sum((store.current_manifest(published, p.name) or {}).get("row_count", 0) for p in PUBLISHED)
+
+
+def bench_size(enterprises: int, work: Path, seed: int) -> dict:
+    root = work / f"sources-{enterprises}"
+    home = work / f"run-{enterprises}"
+    print(f"[{enterprises:,}] sources root {root} ...", flush=True)
+    generation = ensure_sources(root, enterprises, seed)
+    print(f"[{enterprises:,}] make run (scripts/demo.py) on a fresh home {home} ...", flush=True)
+    wall, samples, printed, code = run_pipeline(home, root)
+    if code != 0:
+        raise SystemExit(f"the pipeline failed at N={enterprises:,} (exit {code}); see {home / 'make-run.log'}")
+    dbt_artifacts = home / "dbt"
+    windows, landed_rows, runs = read_stages(home / "dagster", dbt_artifacts / "run_results.json")
+    stages = attribute(samples, windows, rest=ORCHESTRATION)
+    warehouse = home / "warehouse.duckdb"
+    truth = root / "_truth" / "source_records.parquet"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        source_records = con.execute("select count(*) from marts.xref_source_record").fetchone()[0]
+    total_landed = sum(landed_rows.values())
+    published = published_rows(home / "published")
+    for name, s in stages.items():
+        if name.startswith("landing: "):
+            rows = landed_rows.get(name.removeprefix("landing: "), 0)
+        elif name.startswith(("gate", "publication")):
+            rows = published
+        elif name == "checks: links_match_ground_truth" or name.startswith("resolution"):
+            rows = source_records
+        elif name == ORCHESTRATION:
+            rows = None
+        else:
+            rows = total_landed
+        s["rows"] = rows
+        s["rows_per_s"] = round(rows / s["wall_s"]) if rows and s["wall_s"] > 0 else None
+        s["peak_rss_mib"] = round(s.pop("peak_rss_bytes") / MIB)
+
+    print(f"[{enterprises:,}] floors: bare DuckDB, pandas landing, naive resolver ...", flush=True)
+    bare = floors.bare_duckdb(warehouse, dbt_artifacts, home)
+    pandas_ = floors.pandas_landing(root, home)
+    run_results = json.loads((dbt_artifacts / "run_results.json").read_text(encoding="utf-8"))["results"]
+    source_records_s = next((r["execution_time"] for r in run_results if r["unique_id"].endswith(".int_source_records")), 0.0)
+    naive = floors.naive_resolution(warehouse, truth, source_records_s)
+    quality = [{k: (float(v) if k in ("precision", "recall") else v) for k, v in r.items()}
+               for r in measure(warehouse, truth)] if truth.exists() else []
+
+    transform_stages = [n for n in stages if n.startswith(("dbt seeds", "dbt staging", "resolution", "marts", "dbt start-up"))]
+    transform_s = sum(stages[n]["wall_s"] for n in transform_stages)
+    csv_sources = set(pandas_)
+    ours_csv_s = sum(s["wall_s"] for n, s in stages.items() if n.removeprefix("landing: ") in csv_sources)
+    csv_rows = sum(p["rows"] for p in pandas_.values())
+    pandas_s = sum(p["seconds"] for p in pandas_.values())
+    ours_resolution_s = stages.get("resolution (企业码 ladder)", {}).get("wall_s", 0.0)
+    overall = next((q for q in quality if q["source_system"] == "all"), None)
+    naive_overall = next((q for q in naive["quality"] if q["source_system"] == "all"), None)
+    peak = max((r for _, _, r in samples), default=0)
+    cpu = samples[-1][1] - samples[0][1] if len(samples) > 1 else 0.0
+    return {
+        "enterprises": enterprises, "months": MONTHS, "seed": seed,
+        "date": dt.date.today().isoformat(), "machine": {"cpus": os.cpu_count(),
+                                                         "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)},
+        "generation": generation,
+        "pipeline": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(peak / MIB),
+                     "dagster_runs": runs, "landed_rows": total_landed, "source_records": source_records,
+                     "published_rows": published, "printed": _summary_lines(printed)},
+        "stages": stages,
+        "floors": {
+            "bare_duckdb": {**bare, "transform_s": round(transform_s, 2),
+                            "transform_ratio": round(transform_s / bare["seconds"], 2) if bare["seconds"] else None,
+                            "pipeline_ratio": round(wall / bare["seconds"], 2) if bare["seconds"] else None},
+            "pandas_landing": {"per_source": pandas_, "rows": csv_rows, "seconds": round(pandas_s, 2),
+                               "rows_per_s": round(csv_rows / pandas_s) if pandas_s else None,
+                               "ours_seconds": round(ours_csv_s, 2),
+                               "ours_rows_per_s": round(csv_rows / ours_csv_s) if ours_csv_s else None,
+                               "ratio": round(pandas_s / ours_csv_s, 2) if ours_csv_s else None},
+            "naive_resolution": {**naive, "ours_seconds": ours_resolution_s,
+                                 "recall_gained": round(overall["recall"] - naive_overall["recall"], 4)
+                                 if overall and naive_overall else None,
+                                 "seconds_spent": round(ours_resolution_s - naive["seconds"], 2)},
+        },
+        "quality": quality,
+    }
+
+
+def save(result: dict, results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{result['date']}-{result['enterprises']}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
