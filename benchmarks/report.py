@@ -25,6 +25,14 @@ def latest(results_dir: Path) -> list[dict]:
     return [by_size[n][1] for n in sorted(by_size)]
 
 
+ORDER = ("landing", "dbt start-up", "dbt seeds", "dbt staging", "resolution", "marts", "checks: dbt", "checks",
+         "gate", "publication", "orchestration")
+
+
+def in_pipeline_order(names) -> list[str]:
+    return sorted(names, key=lambda n: (next(i for i, p in enumerate(ORDER) if n.startswith(p)), n))
+
+
 def group_of(stage: str) -> str:
     return next(g for prefix, g in GROUPS.items() if stage.startswith(prefix))
 
@@ -134,7 +142,7 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
               "nodes ran together is split between their stages. Rows: landing = rows landed from that source; "
               "dbt stages = all rows landed (their input); resolution and the ground-truth check = source records; "
               "gate and publication = rows published.", ""]
-    stage_names = list(dict.fromkeys(n for r in results for n in r["stages"]))
+    stage_names = in_pipeline_order(set(n for r in results for n in r["stages"]))
     lines += ["| stage | " + " | ".join(f"{_n(n)} wall s | CPU s | RSS MiB | rows/s" for n in sizes) + " |",
               "|---|" + "---:|---:|---:|---:|" * len(sizes)]
     for name in stage_names:

@@ -23,6 +23,7 @@ from .measure import Sampler, attribute
 from .stages import read_stages
 
 REPO = Path(__file__).resolve().parent.parent
+DBT_PROJECT = REPO / "dbt_project"
 MONTHS = 12
 ORCHESTRATION = "orchestration: process start-up, imports, between steps"
 MIB = 1024 * 1024
@@ -57,9 +58,12 @@ def run_pipeline(home: Path, root: Path) -> tuple[float, list, str, int]:
     (home / "dagster").mkdir(parents=True)
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster" / "dagster.yaml")
     env = _env(home, root)
-    # as `make install` does, before the clock starts
+    # what `make install` does for a user's home, before the clock starts: the instance's storage, and dbt's
+    # partial-parse state for this profile (the user's own is put back afterwards)
     subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
                    capture_output=True)
+    subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--profiles-dir", "."],
+                   cwd=DBT_PROJECT, env=env, check=True, capture_output=True)
     log = home / "make-run.log"
     with log.open("w") as out:
         started = time.time()
@@ -89,7 +93,13 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
     print(f"[{enterprises:,}] sources root {root} ...", flush=True)
     generation = ensure_sources(root, enterprises, seed)
     print(f"[{enterprises:,}] make run (scripts/demo.py) on a fresh home {home} ...", flush=True)
-    wall, samples, printed, code = run_pipeline(home, root)
+    state = DBT_PROJECT / "target" / "partial_parse.msgpack"
+    saved = state.read_bytes() if state.exists() else None
+    try:
+        wall, samples, printed, code = run_pipeline(home, root)
+    finally:
+        if saved is not None:
+            state.write_bytes(saved)
     if code != 0:
         raise SystemExit(f"the pipeline failed at N={enterprises:,} (exit {code}); see {home / 'make-run.log'}")
     dbt_artifacts = home / "dbt"
