@@ -1,0 +1,70 @@
+"""The benchmark itself: a small size end to end (real sources, the real `make run`, real floors), and the
+attribution of samples to stages."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.measure import attribute, tree
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCES = ("samr", "tax", "stats", "miit", "hrss", "grid", "eco", "most", "cnipa", "land")
+
+
+def test_samples_split_evenly_among_overlapping_stages():
+    samples = [(0.0, 0.0, 100), (1.0, 1.0, 200), (2.0, 3.0, 500), (3.0, 4.0, 300), (4.0, 4.0, 100)]
+    stages = {"a": [(0.0, 2.0)], "b": [(1.0, 3.0)]}
+    out = attribute(samples, stages, rest="rest")
+    assert out["a"] == {"wall_s": 1.5, "cpu_s": 2.0, "peak_rss_bytes": 500}
+    assert out["b"] == {"wall_s": 1.5, "cpu_s": 2.0, "peak_rss_bytes": 500}
+    assert out["rest"] == {"wall_s": 1.0, "cpu_s": 0.0, "peak_rss_bytes": 300}
+    assert sum(s["wall_s"] for s in out.values()) == 4.0
+
+
+def test_process_tree_counts_children():
+    child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(200 * 1024 * 1024); time.sleep(3)"])
+    try:
+        import time
+
+        time.sleep(1.5)
+        cpu, rss = tree(__import__("os").getpid())
+        assert rss > 200 * 1024 * 1024  # this process plus the child's 200 MiB
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.timeout(900)
+def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "run", "--sizes", "2000", "--work", str(tmp_path / "work"),
+                           "--results", str(results), "--docs", str(docs)], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    [path] = results.glob("*-2000.json")
+    result = json.loads(path.read_text(encoding="utf-8"))
+    pipeline, stages = result["pipeline"], result["stages"]
+    assert pipeline["dagster_runs"] == {"runs": 4, "failed_runs": 0}
+    assert {f"landing: {s}" for s in SOURCES} <= set(stages)
+    assert {"dbt staging", "resolution (企业码 ladder)", "marts", "checks: dbt tests", "publication"} <= set(stages)
+    assert any(n.startswith("gate") for n in stages)
+    # the stages account for the whole run, and each was seen using memory
+    assert sum(s["wall_s"] for s in stages.values()) == pytest.approx(pipeline["wall_s"], rel=0.1)
+    assert all(s["peak_rss_mib"] > 0 for s in stages.values() if s["wall_s"] > 0.5)
+    assert sum(stages[f"landing: {s}"]["rows"] for s in SOURCES) == pipeline["landed_rows"] > 0
+    floors = result["floors"]
+    assert 0 < floors["bare_duckdb"]["seconds"] < floors["bare_duckdb"]["transform_s"]
+    assert floors["bare_duckdb"]["models"] >= 30
+    pandas_ = floors["pandas_landing"]
+    assert set(pandas_["per_source"]) == {"tax", "miit", "grid", "most", "land"} and pandas_["rows"] > 0
+    naive = {q["source_system"]: q for q in floors["naive_resolution"]["quality"]}
+    ours = {q["source_system"]: q for q in result["quality"]}
+    assert naive["grid"]["recall"] == 0.0  # grid accounts carry no code: only names link them
+    assert ours["all"]["recall"] - naive["all"]["recall"] == pytest.approx(floors["naive_resolution"]["recall_gained"], abs=1e-4)
+    assert ours["all"]["precision"] >= 0.995 and ours["all"]["recall"] >= 0.97
+    report = (docs / "benchmarks.md").read_text(encoding="utf-8")
+    assert "| landing: tax |" in report and "bare DuckDB" in report and "naive" in report
+    assert (docs / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
