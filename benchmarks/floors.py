@@ -127,7 +127,7 @@ from j group by rollup (source_system) order by grouping(source_system), source_
 def naive_resolution(warehouse: Path, truth: Path, source_records_seconds: float) -> dict:
     """Exact normalized USCC only, over the same normalized source records (int_source_records, whose build time
     from the same run is counted in): seconds, and precision/recall per source against the ground truth."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(warehouse), read_only=True, config={"enable_progress_bar": False})
     try:
         t0 = time.perf_counter()
         con.execute(NAIVE)
@@ -138,3 +138,40 @@ def naive_resolution(warehouse: Path, truth: Path, source_records_seconds: float
         con.close()
     return {"seconds": round(seconds, 2), "quality": [{k: (float(v) if k in ("precision", "recall") else v)
                                                         for k, v in r.items()} for r in rows]}
+
+
+AMBIGUITY = """
+with shared_names as (
+    select name_key from staging.stg_samr__entities where name_key is not null group by 1 having count(*) > 1
+),
+cores as (select e.pripid, c.core_key from staging.stg_samr__entities e join resolution.int_name_cores c using (name_key)),
+shared_cores as (select core_key from cores where core_key is not null group by 1 having count(*) > 1),
+missed as (
+    select s.source_system, s.name_key, c.core_key
+    from read_parquet($truth) t
+    join marts.xref_source_record x using (source_system, source_record_key)
+    join resolution.int_source_records s using (source_system, source_record_key)
+    left join resolution.int_name_cores c on c.name_key = s.name_key
+    where t.pripid is not null and x.enterprise_code is null
+)
+select count(*) as missed,
+    count(*) filter (where name_key in (select name_key from shared_names)
+                        or core_key in (select core_key from shared_cores)
+                        or name_key in (select core_key from shared_cores)) as name_shared_in_registry,
+    (select count(*) from shared_names) as registry_names_shared,
+    (select count(*) from shared_cores) as registry_cores_shared
+from missed
+"""
+
+
+def name_ambiguity(warehouse: Path, truth: Path) -> dict:
+    """Why recall falls as N grows: of the truly local records left unlinked, how many carry a name (or name core)
+    that several registry entities share, so that no name rule can tell which one is meant."""
+    if not truth.exists():
+        return {}
+    con = duckdb.connect(str(warehouse), read_only=True, config={"enable_progress_bar": False})
+    try:
+        cursor = con.execute(AMBIGUITY, {"truth": str(truth)})
+        return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    finally:
+        con.close()

@@ -132,6 +132,7 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
     run_results = json.loads((dbt_artifacts / "run_results.json").read_text(encoding="utf-8"))["results"]
     source_records_s = next((r["execution_time"] for r in run_results if r["unique_id"].endswith(".int_source_records")), 0.0)
     naive = floors.naive_resolution(warehouse, truth, source_records_s)
+    ambiguity = floors.name_ambiguity(warehouse, truth)
     quality = [{k: (float(v) if k in ("precision", "recall") else v) for k, v in r.items()}
                for r in measure(warehouse, truth)] if truth.exists() else []
 
@@ -170,6 +171,7 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
                                  "seconds_spent": round(ours_resolution_s - naive["seconds"], 2)},
         },
         "quality": quality,
+        "name_ambiguity": ambiguity,
     }
 
 

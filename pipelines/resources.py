@@ -111,6 +111,7 @@ class HrssApi(dg.ConfigurableResource):
     base_url: str
     token: str
     page_size: int = 1000
+    concurrency: int = 4  # requests in flight: the API's own latency overlaps (it rate-limits with 429 + Retry-After)
     max_retries: int = 6
     backoff_seconds: float = 0.5
     max_wait_seconds: float = 60.0
@@ -157,22 +158,29 @@ class HrssApi(dg.ConfigurableResource):
             return list(self._get(client, "/api/v1/periods").json()["periods"])
 
     def fetch_period(self, period: str) -> list[bytes] | None:
-        """The raw JSON bodies of every page of a period, or None if the API does not know the period."""
-        pages: list[bytes] = []
+        """The raw JSON bodies of every page of a period, or None if the API does not know the period. The first
+        page tells how many there are; the rest are fetched `concurrency` at a time, in order, and left unparsed
+        (DuckDB reads them all at once)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        path = "/api/v1/employers"
+
+        def fetch(client, page: int):
+            resp = self._get(client, path, {"period": period, "page": page, "page_size": self.page_size})
+            if resp.status_code != 200 and resp.status_code != 404:
+                raise SourceUnavailable(f"HRSS API {self.base_url}{path} period {period} page {page}: "
+                                        f"{resp.status_code} {resp.text[:200]}")
+            return resp
+
         with self._client() as client:
-            page, total_pages = 1, None
-            while total_pages is None or page <= total_pages:
-                resp = self._get(client, "/api/v1/employers",
-                                 {"period": period, "page": page, "page_size": self.page_size})
-                if resp.status_code == 404:
-                    return None
+            first = fetch(client, 1)
+            if first.status_code == 404:
+                return None
+            total_pages = int(first.json()["total_pages"])
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                rest = list(pool.map(lambda page: fetch(client, page), range(2, total_pages + 1)))
+            for page, resp in enumerate(rest, start=2):
                 if resp.status_code != 200:
-                    raise SourceUnavailable(f"HRSS API {self.base_url}/api/v1/employers period {period} page "
-                                            f"{page}: {resp.status_code} {resp.text[:200]}")
-                body = resp.json()
-                total_pages = int(body["total_pages"])
-                pages.append(resp.content)
-                if not body["data"]:
-                    break
-                page += 1
-        return pages
+                    raise SourceUnavailable(f"HRSS API {self.base_url}{path} period {period} page {page}: "
+                                            f"{resp.status_code} (page 1 answered; expected every page to)")
+        return [first.content, *(r.content for r in rest)]

@@ -34,13 +34,17 @@ class RawDelivery:
     notes: dict = field(default_factory=dict)
 
 
-def decode(path: Path, data: bytes, encoding: str) -> str:
-    """Strictly decode a text delivery; a wrong encoding fails the delivery with a clear message."""
+def check_text_container(path: Path, data: bytes, encoding: str) -> None:
     if not data:
         raise LandingError(f"{path}: the file is empty (0 bytes); expected a {encoding} text file with a header row")
     if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
         raise LandingError(f"{path}: this is an Excel workbook (zip/OLE container), not a text file; expected "
                            f"{encoding} CSV text")
+
+
+def decode(path: Path, data: bytes, encoding: str) -> str:
+    """Strictly decode a text delivery; a wrong encoding fails the delivery with a clear message."""
+    check_text_container(path, data, encoding)
     if encoding == "gbk":
         # Chinese GBK text is almost never valid UTF-8: a file that is, is a UTF-8 delivery mislabelled.
         try:
@@ -81,26 +85,47 @@ def check_columns(path: Path, ds: Dataset, header: list[str]) -> tuple[list[str]
     return unknown, missing_optional
 
 
-def read_csv(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
-    text = decode(path, data, ds.encoding or "utf-8")
-    header = _header(path, text)
-    unknown, missing_optional = check_columns(path, ds, header)
+def _parse_csv(utf8: bytes, header: list[str], threads: bool) -> tuple[pa.Table, list[tuple[int | None, str]]]:
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row) -> str:
         bad.append((row.number, row.text))
         return "skip"
 
-    utf8 = text.encode("utf-8")
-    del text  # a large delivery should not be held three times (bytes, str, UTF-8)
-    # single-threaded: only then does pyarrow tell the line number of a row it cannot split
     table = pv.read_csv(
         io.BytesIO(utf8),
-        read_options=pv.ReadOptions(column_names=header, skip_rows=1, use_threads=False, block_size=1 << 24),
+        read_options=pv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads, block_size=1 << 24),
         parse_options=pv.ParseOptions(invalid_row_handler=on_invalid),
         convert_options=pv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False,
                                           quoted_strings_can_be_null=False),
     )
+    return table, bad
+
+
+def read_csv(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
+    encoding = ds.encoding or "utf-8"
+    if encoding == "gbk":
+        text = decode(path, data, encoding)
+        header = _header(path, text)
+        utf8 = text.encode("utf-8")
+        del text  # a large delivery should not be held three times (bytes, str, UTF-8)
+    else:
+        # UTF-8 is parsed as it is: pyarrow validates every value, and decode() runs only to name a failure
+        check_text_container(path, data, encoding)
+        utf8 = data.removeprefix(b"\xef\xbb\xbf")
+        try:
+            header = _header(path, utf8[:65536].split(b"\n", 1)[0].decode("utf-8"))
+        except UnicodeDecodeError:
+            decode(path, data, encoding)
+            raise
+    unknown, missing_optional = check_columns(path, ds, header)
+    try:
+        table, bad = _parse_csv(utf8, header, threads=True)
+        if bad:  # only the single-threaded parser knows the line number of a row it cannot split
+            table, bad = _parse_csv(utf8, header, threads=False)
+    except pa.ArrowInvalid:
+        decode(path, data, encoding)  # raises the clear error when the bytes are not valid text
+        raise
     # line numbers of the good rows: the lines not taken by the bad ones (header is line 1)
     total = table.num_rows + len(bad)
     taken = {n for n, _ in bad if n is not None}

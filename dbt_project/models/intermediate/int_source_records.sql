@@ -42,6 +42,7 @@ records as (
         max_by(code, seen_at) as written_code,
         max_by(name, seen_at) as name,
         max_by(address, seen_at) as address,
+        max(seen_at) as last_seen_at,
         count(*) as source_rows
     from unioned
     group by source_system, source_record_key
@@ -56,5 +57,6 @@ select
     address,
     case when source_system = 'samr' then 'organization'
          else {{ owner_kind('name', normalize_code('written_code')) }} end as owner_kind,
+    cast(last_seen_at as date) as last_seen_on,
     source_rows
 from records
