@@ -46,7 +46,7 @@ def hrss_api(root: Path):
     port = free_port()
     token = secrets.token_urlsafe(24)
     proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve-hrss", "--root", str(root), "--port", str(port),
-                             "--token", token], stdout=subprocess.DEVNULL)
+                             f"--token={token}"], stdout=subprocess.DEVNULL)  # a token may begin with "-"
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
