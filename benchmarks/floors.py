@@ -127,7 +127,8 @@ from j group by rollup (source_system) order by grouping(source_system), source_
 def naive_resolution(warehouse: Path, truth: Path, source_records_seconds: float) -> dict:
     """Exact normalized USCC only, over the same normalized source records (int_source_records, whose build time
     from the same run is counted in): seconds, and precision/recall per source against the ground truth."""
-    con = duckdb.connect(str(warehouse), read_only=True, config={"enable_progress_bar": False})
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute("set enable_progress_bar = false")
     try:
         t0 = time.perf_counter()
         con.execute(NAIVE)
@@ -169,7 +170,8 @@ def name_ambiguity(warehouse: Path, truth: Path) -> dict:
     that several registry entities share, so that no name rule can tell which one is meant."""
     if not truth.exists():
         return {}
-    con = duckdb.connect(str(warehouse), read_only=True, config={"enable_progress_bar": False})
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute("set enable_progress_bar = false")
     try:
         cursor = con.execute(AMBIGUITY, {"truth": str(truth)})
         return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
