@@ -183,6 +183,16 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
         nq = next((q for q in results[-1]["floors"]["naive_resolution"]["quality"] if q["source_system"] == src), None)
         cells.append(f"{_pct(nq['precision'])} / {_pct(nq['recall'])}" if nq else "")
         lines.append(f"| {src} | " + " | ".join(cells) + " |")
+    if all(r.get("name_ambiguity") for r in results):
+        lines += ["", "Why recall falls as N grows: the truly local records left unlinked, and how many of them carry a "
+                  "name (or name core) that several registry entities share, which no name rule can tell apart.", "",
+                  "| | " + " | ".join(_n(n) for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
+        arows = [("truly local records left unlinked", "missed"),
+                 ("... whose name or core several registry entities share", "name_shared_in_registry"),
+                 ("registry names held by more than one entity", "registry_names_shared"),
+                 ("registry name cores held by more than one entity", "registry_cores_shared")]
+        lines += [f"| {label} | " + " | ".join(f"{r['name_ambiguity'][k]:,}" for r in results) + " |"
+                  for label, k in arows]
     lines += ["", "## What `make run` printed", ""]
     for r in results:
         lines += [f"N={_n(r['enterprises'])}:", "", "```", *r["pipeline"]["printed"], "```", ""]

@@ -65,6 +65,10 @@ def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
     assert naive["grid"]["recall"] == 0.0  # grid accounts carry no code: only names link them
     assert ours["all"]["recall"] - naive["all"]["recall"] == pytest.approx(floors["naive_resolution"]["recall_gained"], abs=1e-4)
     assert ours["all"]["precision"] >= 0.995 and ours["all"]["recall"] >= 0.97
+    # the unlinked truly local records, and how many of them carry a name the registry holds more than once
+    ambiguity = result["name_ambiguity"]
+    assert ambiguity["missed"] >= ambiguity["name_shared_in_registry"] >= 0
+    assert ambiguity["missed"] <= ours["all"]["truly_local"] - ours["all"]["correct"]
     report = (docs / "benchmarks.md").read_text(encoding="utf-8")
     assert "| landing: tax |" in report and "bare DuckDB" in report and "naive" in report
     assert (docs / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

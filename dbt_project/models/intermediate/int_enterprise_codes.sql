@@ -9,12 +9,15 @@ with local_anchors as (
 ),
 
 external_anchors as (
-    -- a valid enterprise USCC (authority 9) that the registry does not hold: an enterprise registered elsewhere
-    select distinct 'uscc:' || code as anchor, cast(null as varchar) as pripid, code as uscc, true as is_external
-    from {{ ref('int_source_records') }}
-    where source_system <> 'samr' and owner_kind = 'organization' and left(code, 1) = '9'
-        and {{ uscc_is_valid('code') }}
-        and code not in (select uscc from {{ ref('stg_samr__entities') }} where uscc is not null)
+    -- a valid enterprise USCC (authority 9) that the registry does not hold, on a record the ladder could not tie
+    -- to a registry entity by any other rule: an enterprise registered elsewhere
+    select distinct 'uscc:' || r.code as anchor, cast(null as varchar) as pripid, r.code as uscc, true as is_external
+    from {{ ref('int_source_records') }} r
+    left join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
+    where r.source_system <> 'samr' and r.owner_kind = 'organization' and left(r.code, 1) = '9'
+        and {{ uscc_is_valid('r.code') }}
+        and r.code not in (select uscc from {{ ref('stg_samr__entities') }} where uscc is not null)
+        and l.pripid is null
 ),
 
 anchors as (

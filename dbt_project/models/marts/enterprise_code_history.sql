@@ -17,9 +17,42 @@ merges as (
     join {{ ref('stg_samr__entities') }} r on r.uscc = external.uscc
     join codes local on local.anchor = 'samr:' || r.pripid
     where external.is_external
+),
+
+-- an external code (from an earlier run) whose records the ladder now ties to one registry entity, with no record
+-- of that USCC left unlinked: the same enterprise, so the external code retires into the local one
+linked_by_code as (
+    select r.code, min(l.pripid) as pripid, count(distinct l.pripid) as entities
+    from {{ ref('int_source_records') }} r
+    join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
+    where r.code is not null
+    group by r.code
+),
+
+unlinked_codes as (
+    select distinct r.code
+    from {{ ref('int_source_records') }} r
+    left join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
+    where r.code is not null and l.pripid is null and r.source_system <> 'samr'
+),
+
+resolved as (
+    select external.enterprise_code, local.enterprise_code, 'resolved_locally', current_timestamp
+    from codes external
+    join linked_by_code k on k.code = external.uscc and k.entities = 1
+    join codes local on local.anchor = 'samr:' || k.pripid
+    where external.is_external
+        and external.uscc not in (select code from unlinked_codes)
+        and external.enterprise_code not in (select retired_code from merges)
+),
+
+all_merges as (
+    select * from merges
+    union all
+    select * from resolved
 )
 
-select * from merges
+select * from all_merges
 {% if is_incremental() %}
 where retired_code not in (select retired_code from {{ this }})
 {% endif %}
