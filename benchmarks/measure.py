@@ -66,7 +66,7 @@ class Sampler:
     """Samples a process tree in a thread until stopped: (wall clock, CPU seconds, RSS bytes)."""
 
     pid: int
-    interval: float = 0.25
+    interval: float = 0.1
     exclude: tuple[str, ...] = ()
     samples: list[tuple[float, float, int]] = field(default_factory=list)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import warnings
@@ -98,21 +99,36 @@ def fetch_api(hrss, settings, partition: str) -> tuple[readers.RawDelivery, str,
     return readers.RawDelivery(lines), f"{hrss.base_url.rstrip('/')}/api/v1/employers?period={partition}", digest
 
 
-def land_partition(context, ds: Dataset, partition: str) -> LandingResult:
+def fetch_partition(context, ds: Dataset, partition: str):
+    """Read one delivery (file, table or API period) into raw text columns, archiving its bytes."""
     settings = context.resources.settings
     try:
         if ds.format == "sql":
-            fetched = fetch_sql(context.resources.samr, settings, ds)
-        elif ds.format == "api":
-            fetched = fetch_api(context.resources.hrss, settings, partition)
-        else:
-            fetched = fetch_file(settings, ds, partition)
+            return fetch_sql(context.resources.samr, settings, ds)
+        if ds.format == "api":
+            return fetch_api(context.resources.hrss, settings, partition)
+        return fetch_file(settings, ds, partition)
     except (readers.LandingError, SourceUnavailable) as e:
         raise _fail(str(e), ds, partition) from None
-    if fetched is None:
-        return LandingResult(ds.asset_name, partition, "", None, delivered=False)
-    raw, source, digest = fetched
-    return land(ds, partition, raw, source, digest, settings.lake_path)
+
+
+def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[LandingResult]:
+    """Land the partitions in order. The next delivery is read while the current one is typed and written, so
+    the parsing (or the API's latency) overlaps DuckDB's work; a failure stops at its own partition."""
+    settings = context.resources.settings
+    results = []
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        upcoming = reader.submit(fetch_partition, context, ds, partitions[0]) if partitions else None
+        for i, partition in enumerate(partitions):
+            fetched = upcoming.result()
+            upcoming = reader.submit(fetch_partition, context, ds, partitions[i + 1]) if i + 1 < len(partitions) else None
+            if fetched is None:
+                results.append(LandingResult(ds.asset_name, partition, "", None, delivered=False))
+                continue
+            raw, source, digest = fetched
+            results.append(land(ds, partition, raw, source, digest, settings.lake_path))
+            del raw, fetched
+    return results
 
 
 def conservation(lake: Path, ds: Dataset, partitions: list[str]) -> tuple[bool, list[dict]]:
@@ -157,7 +173,7 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
     def _landing(context):  # (no annotation: a nested function under postponed annotations)
         partitions = list(context.partition_keys) if pdef else [SNAPSHOT]
         ensure_schema_file(context.resources.settings.lake_path, ds)
-        results = [land_partition(context, ds, p) for p in partitions]
+        results = land_partitions(context, ds, partitions)
         delivered = [r for r in results if r.delivered]
         for r in results:
             context.log.info(f"{ds.asset_name} {r.partition}: " + (

@@ -188,7 +188,13 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(published_ho
     procs = [subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    def trouble(out: str) -> str:  # the lines that explain a failed run, not its last log lines
+        lines = out.splitlines()
+        marks = [i for i, line in enumerate(lines) if "Error" in line or "Traceback" in line or "FAILURE" in line]
+        return "\n".join(lines[max(0, marks[0] - 5):marks[0] + 40]) if marks else out[-2000:]
+
+    codes = [p.returncode for p in procs]
+    assert codes == [0, 0], f"exit codes {codes}\n" + "\n----\n".join(trouble(o) for o in outputs)
 
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     runs = instance.get_runs()
