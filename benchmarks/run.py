@@ -80,7 +80,7 @@ def run_pipeline(home: Path, root: Path) -> tuple[float, list, str, int]:
 def _summary_lines(printed: str) -> list[str]:
     """What `make run` printed for the user (its own summary, not the Dagster log lines)."""
     return [line for line in printed.splitlines() if line and " - dagster - " not in line and "Calculating Metrics"
-            not in line and not line.startswith(("WARNING", "/", "  warnings.warn"))][-20:]
+            not in line and not line.startswith(("WARNING", "/", "  warnings.warn"))][-30:]
 
 
 def published_rows(published: Path) -> int:
