@@ -19,6 +19,7 @@ import duckdb
 
 from assets.landing.contract import DATASETS
 from assets.landing.deliveries import discover
+from assets.transform.quality import measure_links
 
 
 def _quote(name: str) -> str:
@@ -111,19 +112,6 @@ from resolution.int_source_records r join registry g on r.code = g.uscc
 where r.source_system <> 'samr'
 """
 
-MEASURE_NAIVE = """
-with j as (
-    select t.source_system, t.pripid as truth, n.pripid as got
-    from read_parquet($truth) t left join naive_links n using (source_system, source_record_key)
-)
-select coalesce(source_system, 'all') as source_system, count(*) as records,
-    count(*) filter (where got is not null) as linked,
-    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where got is not null), 0), 1.0) as precision,
-    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where truth is not null), 0), 1.0) as recall
-from j group by rollup (source_system) order by grouping(source_system), source_system
-"""
-
-
 def naive_resolution(warehouse: Path, truth: Path, source_records_seconds: float) -> dict:
     """Exact normalized USCC only, over the same normalized source records (int_source_records, whose build time
     from the same run is counted in): seconds, and precision/recall per source against the ground truth."""
@@ -133,12 +121,10 @@ def naive_resolution(warehouse: Path, truth: Path, source_records_seconds: float
         t0 = time.perf_counter()
         con.execute(NAIVE)
         seconds = time.perf_counter() - t0 + source_records_seconds
-        cursor = con.execute(MEASURE_NAIVE, {"truth": str(truth)}) if truth.exists() else None
-        rows = [dict(zip([d[0] for d in cursor.description], r)) for r in cursor.fetchall()] if cursor else []
+        quality = measure_links(con, truth, "select * from naive_links") if truth.exists() else []
     finally:
         con.close()
-    return {"seconds": round(seconds, 2), "quality": [{k: (float(v) if k in ("precision", "recall") else v)
-                                                        for k, v in r.items()} for r in rows]}
+    return {"seconds": round(seconds, 2), "quality": quality}
 
 
 AMBIGUITY = """

@@ -4,14 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .stages import KINDS, in_pipeline_order, kind_of
+
 TARGETS = {
     "make_run_15k_s": 60, "wall_1m_s": 15 * 60, "rss_1m_gib": 6.0, "floor_ratio_1m": 1.5, "landing_vs_pandas": 3.0,
-}
-GROUPS = {  # stage -> the chart's line
-    "landing": "landing (10 sources)", "dbt seeds": "dbt staging + seeds", "dbt staging": "dbt staging + seeds",
-    "resolution": "resolution", "marts": "marts", "checks": "checks (dbt tests, ground truth)",
-    "gate": "gate (extracts + GX/PII)", "publication": "publication", "dbt start-up": "dbt start-up + row counts",
-    "orchestration": "orchestration",
 }
 
 
@@ -25,22 +21,12 @@ def latest(results_dir: Path) -> list[dict]:
     return [by_size[n][1] for n in sorted(by_size)]
 
 
-ORDER = ("landing", "dbt start-up", "dbt seeds", "dbt staging", "resolution", "marts", "checks: dbt", "checks",
-         "gate", "publication", "orchestration")
-
-
-def in_pipeline_order(names) -> list[str]:
-    return sorted(names, key=lambda n: (next(i for i, p in enumerate(ORDER) if n.startswith(p)), n))
-
-
-def group_of(stage: str) -> str:
-    return next(g for prefix, g in GROUPS.items() if stage.startswith(prefix))
-
-
 def grouped(result: dict) -> dict[str, float]:
+    """Wall seconds per chart line."""
     out: dict[str, float] = {}
     for name, s in result["stages"].items():
-        out[group_of(name)] = out.get(group_of(name), 0.0) + s["wall_s"]
+        group = kind_of(name).group
+        out[group] = out.get(group, 0.0) + s["wall_s"]
     return out
 
 
@@ -51,7 +37,7 @@ def chart(results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     sizes = [r["enterprises"] for r in results]
-    groups = [g for g in dict.fromkeys(GROUPS.values()) if any(g in grouped(r) for r in results)]
+    groups = [g for g in dict.fromkeys(k.group for k in KINDS) if any(g in grouped(r) for r in results)]
     fig, ax = plt.subplots(figsize=(11, 5.5), dpi=110)
     for g in groups:
         ax.plot(sizes, [max(grouped(r).get(g, 0.0), 0.01) for r in results], marker="o", label=g)

@@ -20,12 +20,11 @@ from assets.transform.quality import measure
 
 from . import floors
 from .measure import Sampler, attribute
-from .stages import read_stages
+from .stages import LANDING, ORCHESTRATION, RESOLUTION, kind_of, read_stages
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
 MONTHS = 12
-ORCHESTRATION = "orchestration: process start-up, imports, between steps"
 MIB = 1024 * 1024
 
 
@@ -111,17 +110,10 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
         source_records = con.execute("select count(*) from marts.xref_source_record").fetchone()[0]
     total_landed = sum(landed_rows.values())
     published = published_rows(home / "published")
+    basis = {"landed": total_landed, "source_records": source_records, "published": published}
     for name, s in stages.items():
-        if name.startswith("landing: "):
-            rows = landed_rows.get(name.removeprefix("landing: "), 0)
-        elif name.startswith(("gate", "publication")):
-            rows = published
-        elif name == "checks: links_match_ground_truth" or name.startswith("resolution"):
-            rows = source_records
-        elif name == ORCHESTRATION:
-            rows = None
-        else:
-            rows = total_landed
+        kind = kind_of(name)
+        rows = landed_rows.get(name.removeprefix(LANDING), 0) if kind.rows == "landed_source" else basis.get(kind.rows)
         s["rows"] = rows
         s["rows_per_s"] = round(rows / s["wall_s"]) if rows and s["wall_s"] > 0 else None
         s["peak_rss_mib"] = round(s.pop("peak_rss_bytes") / MIB)
@@ -133,16 +125,14 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
     source_records_s = next((r["execution_time"] for r in run_results if r["unique_id"].endswith(".int_source_records")), 0.0)
     naive = floors.naive_resolution(warehouse, truth, source_records_s)
     ambiguity = floors.name_ambiguity(warehouse, truth)
-    quality = [{k: (float(v) if k in ("precision", "recall") else v) for k, v in r.items()}
-               for r in measure(warehouse, truth)] if truth.exists() else []
+    quality = measure(warehouse, truth) if truth.exists() else []
 
-    transform_stages = [n for n in stages if n.startswith(("dbt seeds", "dbt staging", "resolution", "marts", "dbt start-up"))]
-    transform_s = sum(stages[n]["wall_s"] for n in transform_stages)
+    transform_s = sum(s["wall_s"] for n, s in stages.items() if kind_of(n).transformation)
     csv_sources = set(pandas_)
-    ours_csv_s = sum(s["wall_s"] for n, s in stages.items() if n.removeprefix("landing: ") in csv_sources)
+    ours_csv_s = sum(s["wall_s"] for n, s in stages.items() if n.startswith(LANDING) and n.removeprefix(LANDING) in csv_sources)
     csv_rows = sum(p["rows"] for p in pandas_.values())
     pandas_s = sum(p["seconds"] for p in pandas_.values())
-    ours_resolution_s = stages.get("resolution (企业码 ladder)", {}).get("wall_s", 0.0)
+    ours_resolution_s = stages.get(RESOLUTION, {}).get("wall_s", 0.0)
     overall = next((q for q in quality if q["source_system"] == "all"), None)
     naive_overall = next((q for q in naive["quality"] if q["source_system"] == "all"), None)
     peak = max((r for _, _, r in samples), default=0)

@@ -5,13 +5,66 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
+from assets.transform.quality import QUALITY_CHECK
+
 from .measure import Window
 
 DBT_STEP = "warehouse_models"
+
+LANDING = "landing: "  # + the source system
+DBT_STARTUP = "dbt start-up, parse, row counts"
+DBT_SEEDS = "dbt seeds (reference tables)"
+DBT_STAGING = "dbt staging"
+RESOLUTION = "resolution (企业码 ladder)"
+MARTS = "marts"
+DBT_TESTS = "checks: dbt tests"
+GROUND_TRUTH = f"checks: {QUALITY_CHECK}"
+OTHER_CHECKS = "checks: "  # + the step key
+GATE = "gate: extracts staged, GX + PII + upstream checks"
+PUBLICATION = "publication"
+ORCHESTRATION = "orchestration: process start-up, imports, between steps"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a stage is: its name (or name prefix), its line in the chart, what its rows per second count
+    (`landed_source`, `landed`, `source_records`, `published` or nothing) and whether the floor runs it too."""
+
+    name: str
+    group: str
+    rows: str | None
+    transformation: bool = False
+
+
+# in pipeline order: the report's rows and the chart's lines follow it
+KINDS = (
+    Kind(LANDING, "landing (10 sources)", "landed_source"),
+    Kind(DBT_STARTUP, "dbt start-up + row counts", "landed", transformation=True),
+    Kind(DBT_SEEDS, "dbt staging + seeds", "landed", transformation=True),
+    Kind(DBT_STAGING, "dbt staging + seeds", "landed", transformation=True),
+    Kind(RESOLUTION, "resolution", "source_records", transformation=True),
+    Kind(MARTS, "marts", "landed", transformation=True),
+    Kind(DBT_TESTS, "checks (dbt tests, ground truth)", "landed"),
+    Kind(GROUND_TRUTH, "checks (dbt tests, ground truth)", "source_records"),
+    Kind(OTHER_CHECKS, "checks (dbt tests, ground truth)", "landed"),
+    Kind(GATE, "gate (extracts + GX/PII)", "published"),
+    Kind(PUBLICATION, "publication", "published"),
+    Kind(ORCHESTRATION, "orchestration", None),
+)
+
+
+def kind_of(stage: str) -> Kind:
+    """Exact names first, then the prefixes (landing: <source>, checks: <step>)."""
+    return next((k for k in KINDS if k.name == stage), None) or next(k for k in KINDS if stage.startswith(k.name))
+
+
+def in_pipeline_order(stages) -> list[str]:
+    return sorted(stages, key=lambda n: (KINDS.index(kind_of(n)), n))
 
 
 def _ts(iso: str) -> float:
@@ -35,14 +88,14 @@ def dbt_node_stage(unique_id: str) -> str:
     kind, _, name = unique_id.split(".", 2)
     name = name.split(".")[-1]
     if kind in ("test", "unit_test"):
-        return "checks: dbt tests"
+        return DBT_TESTS
     if kind == "seed":
-        return "dbt seeds (reference tables)"
+        return DBT_SEEDS
     if name.startswith("stg_"):
-        return "dbt staging"
+        return DBT_STAGING
     if name.startswith("int_"):
-        return "resolution (企业码 ladder)"
-    return "marts"
+        return RESOLUTION
+    return MARTS
 
 
 def read_stages(dagster_home: Path, run_results: Path) -> tuple[dict[str, list[Window]], dict[str, int], dict]:
@@ -73,15 +126,17 @@ def read_stages(dagster_home: Path, run_results: Path) -> tuple[dict[str, list[W
                 keys = assets.get(step, set())
                 bronze = {k.path[1] for k in keys if k.path[0] == "bronze"}
                 if bronze:
-                    name = f"landing: {sorted(bronze)[0]}"
+                    name = LANDING + sorted(bronze)[0]
                 elif step == DBT_STEP:
                     name = DBT_STEP
                 elif "staged_extracts" in step:
-                    name = "gate: extracts staged, GX + PII + upstream checks"
+                    name = GATE
                 elif "published_extracts" in step:
-                    name = "publication"
+                    name = PUBLICATION
+                elif step.endswith(QUALITY_CHECK):
+                    name = GROUND_TRUTH
                 else:
-                    name = f"checks: {step}"
+                    name = OTHER_CHECKS + step
                 stages.setdefault(name, []).append(window)
     # the dbt step, split by dbt's own node timings; what is left of it is dbt's start-up, parsing and our
     # row counts after it exits
@@ -96,8 +151,8 @@ def read_stages(dagster_home: Path, run_results: Path) -> tuple[dict[str, list[W
             stages.setdefault(dbt_node_stage(result["unique_id"]), []).append(window)
             nodes.append(window)
         for window in dbt_windows:
-            stages.setdefault("dbt start-up, parse, row counts", []).extend(_subtract(window, nodes))
+            stages.setdefault(DBT_STARTUP, []).extend(_subtract(window, nodes))
     else:
-        stages["dbt build (no run_results.json)"] = dbt_windows
+        stages[DBT_STARTUP] = dbt_windows  # no node timings: the whole dbt step counts as one
     summary = {"runs": len(runs), "failed_runs": sum(r.status != dg.DagsterRunStatus.SUCCESS for r in runs)}
     return stages, rows, summary

@@ -161,26 +161,24 @@ class HrssApi(dg.ConfigurableResource):
         """The raw JSON bodies of every page of a period, or None if the API does not know the period. The first
         page tells how many there are; the rest are fetched `concurrency` at a time, in order, and left unparsed
         (DuckDB reads them all at once)."""
+        import json
         from concurrent.futures import ThreadPoolExecutor
 
         path = "/api/v1/employers"
 
-        def fetch(client, page: int):
+        def fetch(client, page: int) -> bytes | None:
             resp = self._get(client, path, {"period": period, "page": page, "page_size": self.page_size})
-            if resp.status_code != 200 and resp.status_code != 404:
+            if resp.status_code == 404 and page == 1:
+                return None  # an unknown period
+            if resp.status_code != 200:
                 raise SourceUnavailable(f"HRSS API {self.base_url}{path} period {period} page {page}: "
                                         f"{resp.status_code} {resp.text[:200]}")
-            return resp
+            return resp.content
 
         with self._client() as client:
             first = fetch(client, 1)
-            if first.status_code == 404:
+            if first is None:
                 return None
-            total_pages = int(first.json()["total_pages"])
+            total_pages = int(json.loads(first)["total_pages"])
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                rest = list(pool.map(lambda page: fetch(client, page), range(2, total_pages + 1)))
-            for page, resp in enumerate(rest, start=2):
-                if resp.status_code != 200:
-                    raise SourceUnavailable(f"HRSS API {self.base_url}{path} period {period} page {page}: "
-                                            f"{resp.status_code} (page 1 answered; expected every page to)")
-        return [first.content, *(r.content for r in rest)]
+                return [first, *pool.map(lambda page: fetch(client, page), range(2, total_pages + 1))]

@@ -16,12 +16,15 @@ QUALITY_CHECK = "links_match_ground_truth"
 PRECISION_FLOOR = 0.995
 RECALL_FLOOR = 0.97
 
+# the links of the ladder, as (source_system, source_record_key, pripid)
+XREF_LINKS = """
+select x.source_system, x.source_record_key, c.pripid
+from marts.xref_source_record x
+left join resolution.int_enterprise_codes c using (enterprise_code)
+"""
+
 MEASURE = """
-with x as (
-    select x.source_system, x.source_record_key, c.pripid
-    from marts.xref_source_record x
-    left join resolution.int_enterprise_codes c using (enterprise_code)
-),
+with x as ({links}),
 t as (select * from read_parquet($truth)),
 j as (
     select t.source_system, t.pripid as truth, x.pripid as got
@@ -40,12 +43,18 @@ order by grouping(source_system), source_system
 """
 
 
+def measure_links(con: duckdb.DuckDBPyConnection, truth: Path, links: str = XREF_LINKS) -> list[dict]:
+    """Precision and recall per source (and 'all') of any set of links, given as a query on `con`."""
+    cursor = con.execute(MEASURE.format(links=links), {"truth": str(truth)})
+    names = [d[0] for d in cursor.description]
+    return [{k: (float(v) if k in ("precision", "recall") else v) for k, v in zip(names, row)}
+            for row in cursor.fetchall()]
+
+
 def measure(warehouse: Path, truth: Path) -> list[dict]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        cursor = con.execute(MEASURE, {"truth": str(truth)})
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return measure_links(con, truth)
     finally:
         con.close()
 

@@ -55,6 +55,8 @@ def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
     assert sum(s["wall_s"] for s in stages.values()) == pytest.approx(pipeline["wall_s"], rel=0.1)
     assert all(s["peak_rss_mib"] > 0 for s in stages.values() if s["wall_s"] > 0.5)
     assert sum(stages[f"landing: {s}"]["rows"] for s in SOURCES) == pipeline["landed_rows"] > 0
+    assert stages["checks: links_match_ground_truth"]["rows"] == pipeline["source_records"] > 0
+    assert stages["publication"]["rows"] == pipeline["published_rows"] > 0
     floors = result["floors"]
     assert 0 < floors["bare_duckdb"]["seconds"] < floors["bare_duckdb"]["transform_s"]
     assert floors["bare_duckdb"]["models"] >= 30

@@ -21,28 +21,23 @@ merges as (
 
 -- an external code (from an earlier run) whose records the ladder now ties to one registry entity, with no record
 -- of that USCC left unlinked: the same enterprise, so the external code retires into the local one
-linked_by_code as (
-    select r.code, min(l.pripid) as pripid, count(distinct l.pripid) as entities
-    from {{ ref('int_source_records') }} r
-    join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
-    where r.code is not null
-    group by r.code
-),
-
-unlinked_codes as (
-    select distinct r.code
+records_by_code as (
+    select r.code,
+        min(l.pripid) as pripid,
+        count(distinct l.pripid) as entities,
+        sum(case when l.pripid is null then 1 else 0 end) as unlinked_records
     from {{ ref('int_source_records') }} r
     left join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
-    where r.code is not null and l.pripid is null and r.source_system <> 'samr'
+    where r.code is not null and r.source_system <> 'samr'
+    group by r.code
 ),
 
 resolved as (
     select external.enterprise_code, local.enterprise_code, 'resolved_locally', current_timestamp
     from codes external
-    join linked_by_code k on k.code = external.uscc and k.entities = 1
+    join records_by_code k on k.code = external.uscc and k.entities = 1 and k.unlinked_records = 0
     join codes local on local.anchor = 'samr:' || k.pripid
     where external.is_external
-        and external.uscc not in (select code from unlinked_codes)
         and external.enterprise_code not in (select retired_code from merges)
 ),
 
