@@ -33,6 +33,7 @@ monthly_publication_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 
+settings = LakehouseSettings()
 defs = dg.Definitions(
     assets=[*LANDING_ASSETS, warehouse_models, *PUBLISH_ASSETS],
     asset_checks=[links_match_ground_truth],
@@ -40,8 +41,8 @@ defs = dg.Definitions(
     schedules=[monthly_landing_schedule, monthly_publication_schedule],
     sensors=[new_deliveries_sensor],
     resources={
-        "settings": LakehouseSettings(),
-        "samr": SamrDatabase(url=dg.EnvVar("SAMR_DB_URL")),
+        "settings": settings,
+        "samr": SamrDatabase(settings=settings),
         # the dbt of this environment, whether or not its bin/ is on PATH
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "hrss": HrssApi(base_url=dg.EnvVar("HRSS_API_BASE_URL"), token=dg.EnvVar("HRSS_API_TOKEN")),

@@ -34,6 +34,19 @@ class LakehouseSettings(dg.ConfigurableResource):
         return Path(env).resolve() if env else self.home_path / "sources"
 
     @property
+    def sources_configured(self) -> bool:
+        """Did the user point at a sources root? Only when not is default data generated (into home/sources)."""
+        return bool(self.sources_root or os.environ.get("LAKEHOUSE_SOURCES_ROOT"))
+
+    def samr_url(self) -> str | None:
+        """S1: SAMR_DB_URL, else the SQLite file of the sources root when there is one, else None (no registry)."""
+        configured = dg.EnvVar("SAMR_DB_URL").get_value()
+        if configured:
+            return configured
+        sqlite = self.sources_path / "samr" / "samr.db"
+        return f"sqlite:///{sqlite}" if sqlite.is_file() else None
+
+    @property
     def lake_path(self) -> Path:
         return self.home_path / "lake"
 
@@ -51,19 +64,39 @@ class SourceUnavailable(Exception):
 
 
 class SamrDatabase(dg.ConfigurableResource):
-    """S1, the market-regulation registry: SQLite, PostgreSQL or MySQL/MariaDB through SQLAlchemy.
+    """S1, the market-regulation registry: SQLite, PostgreSQL or MySQL/MariaDB through SQLAlchemy, read-only.
 
-    `url` comes from SAMR_DB_URL (an EnvVar: it may carry a password); messages show it redacted.
+    The URL is read when a run starts, from SAMR_DB_URL (it may carry a password, so it never enters the run's config
+    or the UI; messages show it redacted), else the SQLite file of the sources root (`LakehouseSettings.samr_url`).
     """
 
-    url: str
+    settings: LakehouseSettings
+    url: str | None = None  # set only in tests; a password in here would show in the UI
     batch_rows: int = 50_000
+
+    @property
+    def resolved_url(self) -> str | None:
+        return self.url or self.settings.samr_url()
 
     @property
     def redacted_url(self) -> str:
         import sqlalchemy as sa
 
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        return sa.engine.make_url(self.resolved_url).render_as_string(hide_password=True)
+
+    def engine(self):
+        """A SQLite registry is opened read-only: the file belongs to the department (no journal, no empty file
+        created where none was)."""
+        import sqlalchemy as sa
+
+        url = sa.engine.make_url(self.resolved_url)
+        if url.get_backend_name() == "sqlite" and url.database and not url.database.startswith("file:"):
+            if not Path(url.database).is_file():
+                raise SourceUnavailable(f"S1 database {self.redacted_url}: no such SQLite file; expected the "
+                                        f"registry database per SOURCES.md (samr/samr.db or SAMR_DB_URL)")
+            url = url.set(database=f"file:{Path(url.database).resolve()}", query={**url.query, "mode": "ro",
+                                                                                   "uri": "true"})
+        return sa.create_engine(url)
 
     def read_table_as_text(self, table: str, columns: list[str], order_by: list[str] | None = None):
         """Yield Arrow record batches of the table, every column cast to text by the database.
@@ -75,7 +108,7 @@ class SamrDatabase(dg.ConfigurableResource):
         import sqlalchemy as sa
 
         try:
-            engine = sa.create_engine(self.url)
+            engine = self.engine()
             with engine.connect() as con:
                 inspector = sa.inspect(con)
                 names = {t.upper(): t for t in inspector.get_table_names()}

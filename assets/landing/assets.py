@@ -23,13 +23,14 @@ from pipelines.resources import LakehouseSettings, SourceUnavailable
 
 from . import readers, store
 from .contract import DATASETS, Dataset
-from .deliveries import SNAPSHOT, delivery_path, discover, partitions_def
+from .deliveries import SNAPSHOT, delivery_path, discover, partitions_def, unrecognised_files
 from .land import LandingResult, bronze_dir, delivery_record_path, ensure_schema_file, land, quarantine_dir
 
 # single-run backfills (one run lands a range of months) are marked beta; their behaviour is what we want
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
 CONSERVATION_CHECK = "rows_conserved"
+RECOGNISED_CHECK = "files_recognised"
 OWNERS = ["team:data-engineering"]
 READERS = {"csv": readers.read_csv, "xlsx": readers.read_xlsx, "jsonl": readers.read_jsonl}
 FORMAT_KINDS = {"sql": "sql", "csv": "csv", "xlsx": "excel", "jsonl": "json", "api": "api"}
@@ -46,7 +47,10 @@ def column_schema(ds: Dataset) -> dg.TableSchema:
     cols += [dg.TableColumn("_source_file", "VARCHAR", description="delivery file (or table, or API URL)"),
              dg.TableColumn("_source_row", "BIGINT", description="line number in the file / record number"),
              dg.TableColumn("_delivery_sha256", "VARCHAR", description="SHA-256 of the delivery (lake/raw/)"),
-             dg.TableColumn("_loaded_at", "TIMESTAMP", description="when the delivery was landed (UTC)")]
+             dg.TableColumn("_loaded_at", "TIMESTAMP", description="when the delivery was landed (UTC)"),
+             dg.TableColumn("_delivery_partition", "VARCHAR", description="the delivery's partition (its month or "
+                                                                           "year, or snapshot); a row's own period "
+                                                                           "may be earlier (a late filing)")]
     return dg.TableSchema(columns=cols)
 
 
@@ -59,12 +63,18 @@ def fetch_file(settings, ds: Dataset, partition: str) -> tuple[readers.RawDelive
     path = delivery_path(settings.sources_path, ds, partition)
     if not path.is_file():
         return None
+    stat = path.stat()
     data = path.read_bytes()
     digest, _ = store.archive(settings.lake_path / "raw", data, path.suffix)
-    return READERS[ds.format](path, ds, data), str(path.relative_to(settings.sources_path)), digest
+    raw = READERS[ds.format](path, ds, data)
+    # the completeness gate compares these with the file still in the root: a changed file has not landed
+    raw.file_stat = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return raw, str(path.relative_to(settings.sources_path)), digest
 
 
-def fetch_sql(samr, settings, ds: Dataset) -> tuple[readers.RawDelivery, str, str]:
+def fetch_sql(samr, settings, ds: Dataset) -> tuple[readers.RawDelivery, str, str] | None:
+    if samr.resolved_url is None:
+        return None  # no registry in this root: the asset says so, the rest of the sources land
     columns = [f.source for f in ds.fields]
     batches, missing = [], []
     for batch, missing in samr.read_table_as_text(ds.table, columns, order_by=[ds.fields[0].source]):
@@ -126,7 +136,7 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
                 results.append(LandingResult(ds.asset_name, partition, "", None, delivered=False))
                 continue
             raw, source, digest = fetched
-            results.append(land(ds, partition, raw, source, digest, settings.lake_path))
+            results.append(land(ds, partition, raw, source, digest, settings.lake_path, file_stat=raw.file_stat))
             del raw, fetched
     return results
 
@@ -144,6 +154,21 @@ def conservation(lake: Path, ds: Dataset, partitions: list[str]) -> tuple[bool, 
         rows.append({"partition": p, "rows_in": rows_in, "loaded": loaded, "quarantined": quarantined,
                      "conserved": rows_in == loaded + quarantined})
     return all(r["conserved"] for r in rows), rows
+
+
+def recognised_check(sources: Path, ds: Dataset, log) -> dg.AssetCheckResult:
+    """A warning naming every file of the dataset's source folder that no delivery pattern takes (and, on the
+    first dataset, every unknown entry of the root): never silently ignored."""
+    own = [(path, why) for path, why in unrecognised_files(sources)
+           if path.split("/")[0] == ds.source and ds is next(d for d in DATASETS if d.source == ds.source)
+           or "/" not in path and ds is DATASETS[0]]
+    for path, why in own:
+        log.warning(f"{sources / path}: {why}")
+    return dg.AssetCheckResult(
+        check_name=RECOGNISED_CHECK, passed=not own, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"unrecognised": dg.MetadataValue.md(markdown_table([{"path": p, "why": w} for p, w in own])
+                                                      if own else "none"), "sources_root": str(sources)},
+        description="; ".join(f"{p}: {w}" for p, w in own)[:1000] if own else "every file is a delivery")
 
 
 def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
@@ -168,7 +193,12 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
                   "partitioning": ds.partitioning},
         check_specs=[dg.AssetCheckSpec(CONSERVATION_CHECK, asset=key, blocking=True,
                                        description="every delivery: rows in = rows loaded + rows quarantined, "
-                                                   "counted in the Parquet files on disk")],
+                                                   "counted in the Parquet files on disk"),
+                     dg.AssetCheckSpec(RECOGNISED_CHECK, asset=key,
+                                       description=f"warns of every file in {ds.source}/ that is no delivery of the "
+                                                   f"contract (an unknown name, an impossible period)" + (
+                                                       " and of unknown entries at the root" if ds is DATASETS[0]
+                                                       else ""))],
     )
     def _landing(context):  # (no annotation: a nested function under postponed annotations)
         partitions = list(context.partition_keys) if pdef else [SNAPSHOT]
@@ -179,6 +209,9 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
             context.log.info(f"{ds.asset_name} {r.partition}: " + (
                 f"{r.rows_in} in, {r.rows_loaded} loaded, {r.rows_quarantined} quarantined from {r.source}"
                 if r.delivered else "no delivery"))
+        if ds.format == "sql" and not delivered:
+            context.log.warning(f"{ds.asset_name}: no S1 registry (SAMR_DB_URL is not set and the sources root has no "
+                                f"samr/samr.db): the 企业码 resolution needs the registry; the other sources land")
         single = delivered[0] if len(delivered) == 1 else None
         metadata = {
             "rows_in": sum(r.rows_in for r in delivered),
@@ -212,6 +245,7 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
         yield dg.AssetCheckResult(check_name=CONSERVATION_CHECK, passed=ok, severity=dg.AssetCheckSeverity.ERROR,
                                   metadata={"deliveries": dg.MetadataValue.md(markdown_table(rows)),
                                             "deliveries_checked": len(rows)})
+        yield recognised_check(context.resources.settings.sources_path, ds, context.log)
 
     return _landing
 

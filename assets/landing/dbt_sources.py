@@ -23,7 +23,9 @@ def render(source: str) -> str:
             f"{f.source}.", f"Unit: {f.unit}." if f.unit else "", f.doc, "Personal data: never published." if f.pii
             else ""])), "data_type": f.duckdb_type.lower()} for f in ds.fields]
         columns += [{"name": "_delivery_sha256", "description": "SHA-256 of the delivery in lake/raw/."},
-                    {"name": "_source_row", "description": "line (file) or record (extract) number in the delivery."}]
+                    {"name": "_source_row", "description": "line (file) or record (extract) number in the delivery."},
+                    {"name": "_delivery_partition", "description": "the delivery's month, year or `snapshot`; a row's "
+                                                                   "own period may be earlier (a late filing)."}]
         tables.append({
             "name": ds.name,
             "description": f"{ds.title}. {ds.partitioning.capitalize()} deliveries, landed as delivered. "

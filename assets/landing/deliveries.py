@@ -6,11 +6,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from .contract import Dataset
+from .contract import DATASETS, Dataset
+from .typing import EARLIEST_PERIOD
 
-MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2015-01", fmt="%Y-%m", end_offset=1)
-YEARLY = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="2010", fmt="%Y", end_offset=1)
+# any period a department may deliver, from the earliest possible one to the current month or year
+MONTHLY = dg.MonthlyPartitionsDefinition(start_date=EARLIEST_PERIOD, fmt="%Y-%m", end_offset=1)
+YEARLY = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start=EARLIEST_PERIOD[:4], fmt="%Y",
+                                           end_offset=1)
 SNAPSHOT = "snapshot"
+# S1 may be a SQLite file in the root (SOURCES.md); S5 is an API and has nothing on disk
+SAMR_SQLITE = Path("samr") / "samr.db"
 
 
 def partitions_def(ds: Dataset):
@@ -31,10 +36,22 @@ def delivery_path(sources: Path, ds: Dataset, partition: str) -> Path:
     return sources / ds.source / name
 
 
+def _pattern(ds: Dataset) -> re.Pattern:
+    prefix, suffix = ds.pattern.split("{period}")
+    digits = 6 if ds.partitioning == "monthly" else 4
+    return re.compile(re.escape(prefix) + rf"(\d{{{digits}}})" + re.escape(suffix) + "$")
+
+
+def possible_partitions(ds: Dataset) -> set[str] | None:
+    pdef = partitions_def(ds)
+    return set(pdef.get_partition_keys()) if pdef else None
+
+
 def discover(sources: Path, ds: Dataset) -> dict[str, Path]:
     """partition -> file, for every delivery of a file-based dataset present in the sources root.
 
-    Names starting with `_` or `.` are not deliveries (SOURCES.md) and are ignored.
+    Names starting with `_` or `.` are not deliveries (SOURCES.md) and are ignored; a name with an impossible period
+    is no delivery either (`unrecognised_files` reports it).
     """
     folder = sources / ds.source
     if ds.pattern is None or not folder.is_dir():
@@ -42,14 +59,54 @@ def discover(sources: Path, ds: Dataset) -> dict[str, Path]:
     if "{period}" not in ds.pattern:
         path = folder / ds.pattern
         return {SNAPSHOT: path} if path.is_file() else {}
-    prefix, suffix = ds.pattern.split("{period}")
-    digits = 6 if ds.partitioning == "monthly" else 4
-    rx = re.compile(re.escape(prefix) + rf"(\d{{{digits}}})" + re.escape(suffix) + "$")
+    rx = _pattern(ds)
+    possible = possible_partitions(ds)
     found = {}
     for path in sorted(folder.iterdir()):
         if path.name.startswith(("_", ".")) or not path.is_file():
             continue
         m = rx.match(path.name)
-        if m and (digits == 4 or 1 <= int(m.group(1)[4:]) <= 12):
+        if m and partition_of(ds, m.group(1)) in possible:
             found[partition_of(ds, m.group(1))] = path
     return found
+
+
+def unrecognised_files(sources: Path) -> list[tuple[str, str]]:
+    """(path relative to the root, why) for every entry of a sources root that is no delivery of the contract: a
+    file in a source folder matching no delivery pattern or naming an impossible period, an unknown folder. Names
+    starting with `_` or `.` are not deliveries (SOURCES.md) and are not reported."""
+    if not sources.is_dir():
+        return []
+    folders: dict[str, list[Dataset]] = {}
+    for ds in DATASETS:
+        folders.setdefault(ds.source, []).append(ds)
+    out = []
+    for entry in sorted(sources.iterdir()):
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.name not in folders or not entry.is_dir():
+            out.append((entry.name, f"not a source folder of the contract (expected one of {', '.join(folders)})"))
+            continue
+        datasets = folders[entry.name]
+        expected = [ds.pattern for ds in datasets if ds.pattern] + (
+            [SAMR_SQLITE.name] if entry.name == SAMR_SQLITE.parent.name else [])
+        for path in sorted(entry.rglob("*")):
+            rel = path.relative_to(sources)
+            if any(part.startswith(("_", ".")) for part in rel.parts[1:]) or path.is_dir():
+                continue
+            if path.parent != entry:
+                out.append((str(rel), "in a subfolder: deliveries lie directly in the source folder"))
+            elif entry.name == SAMR_SQLITE.parent.name and path.name == SAMR_SQLITE.name:
+                continue
+            elif any(path.name == ds.pattern for ds in datasets if ds.pattern and "{period}" not in ds.pattern):
+                continue
+            else:
+                periodic = [ds for ds in datasets if ds.pattern and "{period}" in ds.pattern]
+                match = next(((ds, m) for ds in periodic if (m := _pattern(ds).match(path.name))), None)
+                if match is None:
+                    wanted = " or ".join(expected) or "nothing: this source has no files"
+                    out.append((str(rel), f"matches no delivery name (expected {wanted})"))
+                elif partition_of(match[0], match[1].group(1)) not in possible_partitions(match[0]):
+                    out.append((str(rel), f"names an impossible period {match[1].group(1)} (expected "
+                                          f"{EARLIEST_PERIOD[:4]} or later, and not after the current period)"))
+    return out

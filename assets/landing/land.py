@@ -14,7 +14,10 @@ import pyarrow as pa
 
 from . import readers, store
 from .contract import Dataset
-from .typing import build_typing_sql, json_projection, quote_ident, quote_literal, record_key_expression, typed_select
+from .typing import (
+    build_typing_sql, contradicting_duplicates, domain_terms, json_projection, quote_ident, quote_literal,
+    record_key_expression, typed_select,
+)
 
 QUARANTINE_SCHEMA = pa.schema([
     ("source_system", pa.string()), ("dataset", pa.string()), ("partition", pa.string()),
@@ -22,10 +25,8 @@ QUARANTINE_SCHEMA = pa.schema([
     ("reason", pa.string()), ("raw_values", pa.string()), ("delivery_sha256", pa.string()),
     ("loaded_at", pa.timestamp("us")),
 ])
-# checks that tie a record to the delivery it came in (a March file holding an April row is suspect)
 # landing runs beside other work on a 2-core, shared machine: DuckDB spills rather than grows past this
 DUCKDB_MEMORY_LIMIT = "1GB"
-PARTITION_FIELDS = {"tax_returns": "tax_period", "grid_consumption": "billing_period", "eco_permits": "year"}
 
 
 @dataclass
@@ -73,26 +74,13 @@ def ensure_schema_file(lake: Path, ds: Dataset) -> None:
     cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in ds.fields)
     store.write_parquet_atomically(con, f"SELECT {cols}, CAST(NULL AS VARCHAR) AS _source_file, CAST(NULL AS BIGINT) "
                                         f"AS _source_row, CAST(NULL AS VARCHAR) AS _delivery_sha256, "
-                                        f"CAST(NULL AS TIMESTAMP) AS _loaded_at LIMIT 0", target)
+                                        f"CAST(NULL AS TIMESTAMP) AS _loaded_at, CAST(NULL AS VARCHAR) AS _delivery_partition LIMIT 0",
+                                    target)
     con.close()
 
 
-def partition_check(ds: Dataset, partition: str) -> str | None:
-    name = PARTITION_FIELDS.get(ds.asset_name)
-    if not name or partition == "snapshot":
-        return None
-    f = ds.field(name)
-    col = quote_ident(name)
-    if f.kind == "period":
-        expected = f"DATE {quote_literal(partition + '-01')}"
-    else:
-        expected = str(int(partition))
-    return (f"CASE WHEN {col} IS NOT NULL AND {col} <> {expected} THEN format('{{}}: {{}} is not the delivery''s "
-            f"period {partition}', {quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
-
-
 def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Path,
-         loaded_at: dt.datetime | None = None) -> LandingResult:
+         loaded_at: dt.datetime | None = None, file_stat: dict | None = None) -> LandingResult:
     loaded_at = (loaded_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
     json_source = ds.format in ("jsonl", "api")
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True})
@@ -106,11 +94,18 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
     typed = typed_select(ds)
     con.execute(f"CREATE TEMP TABLE typed AS SELECT {typed}, _source_row, _reason, {raw_values} AS _raw_values, "
                 f"{record_key_expression(ds)} AS _key FROM checked")
-    extra = partition_check(ds, partition)
-    if extra:  # typed values are needed for this one, so it runs on the typed relation
-        con.execute(f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {extra}) WHERE ({extra}) IS NOT NULL")
+    # domain rules need typed values, so they run on the typed relation; then rows that contradict each other
+    for term in domain_terms(ds, partition, loaded_at.date().isoformat()):
+        con.execute(f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {term}) WHERE ({term}) IS NOT NULL")
+    duplicates = contradicting_duplicates(ds)
+    if duplicates:
+        con.execute(f"CREATE TEMP TABLE contradicting AS SELECT _source_row, {duplicates} AS _duplicate "
+                    f"FROM typed WHERE _reason = ''")
+        con.execute("UPDATE typed SET _reason = c._duplicate FROM contradicting c "
+                    "WHERE typed._source_row = c._source_row AND c._duplicate IS NOT NULL")
     lineage = (f"{quote_literal(source)} AS _source_file, _source_row, {quote_literal(sha256)} AS _delivery_sha256, "
-               f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS _loaded_at")
+               f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS _loaded_at, "
+               f"{quote_literal(partition)} AS _delivery_partition")
     names = ", ".join(quote_ident(f.name) for f in ds.fields)
     bronze_query = f"SELECT {names}, {lineage} FROM typed WHERE _reason = '' ORDER BY _source_row"
 
@@ -147,7 +142,7 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
         "dataset": ds.asset_name, "partition": partition, "source": source, "sha256": sha256,
         "rows_in": result.rows_in, "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
         "unknown_columns": result.unknown_columns, "missing_optional_columns": result.missing_optional_columns,
-        "notes": result.notes, "loaded_at": loaded_at.isoformat(),
+        "notes": result.notes, "loaded_at": loaded_at.isoformat(), "file": file_stat,
     })
     con.close()
     return result

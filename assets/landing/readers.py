@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class RawDelivery:
     unknown_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
+    file_stat: dict | None = None  # size and mtime of a file delivery, recorded with it
 
 
 def check_text_container(path: Path, data: bytes, encoding: str) -> None:
@@ -166,6 +168,21 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
+TOTAL_WORDS = ("合计", "总计", "总合计", "全部合计")
+NOTE_PREFIX = re.compile(r"^(注|说明|备注|资料来源)\s*[0-9一二三四五六七八九十]*\s*[:：.、]|^注$")
+
+
+def is_total_or_note(cells: list[str | None], key_col: int) -> bool:
+    """A 合计 row or a 注 row of a statistics workbook, in whichever column the bureau wrote the word: never a unit's
+    row, which has its code in the key column (a unit named 注塑... has one, and no colon after 注)."""
+    key = (cells[key_col] or "").strip() if key_col < len(cells) else ""
+    texts = [re.sub(r"\s+", "", c) for c in cells if c]
+    if any(t in TOTAL_WORDS for t in texts) and (not key or key.replace(" ", "") in TOTAL_WORDS):
+        return True
+    first = next((c.strip() for c in cells if c and c.strip()), "")
+    return bool(NOTE_PREFIX.match(first)) and (not key or first == key)
+
+
 def read_xlsx(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
     """S3's layout: title row, a two-level header (rows 2-3), a units line (row 4), data, 合计, 注 rows."""
     from python_calamine import CalamineWorkbook
@@ -203,19 +220,13 @@ def read_xlsx(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
     unknown, missing_optional = check_columns(path, ds, [h for h in header if h])
     body = rows[ds.extra["first_data_row"] - 1:]
     records, trailer, blank = [], 0, 0
-    total_seen = False
-    first_col = header.index(ds.fields[0].source)
+    key_col = header.index(ds.fields[0].source)
     for i, row in enumerate(body, start=ds.extra["first_data_row"]):
         cells = [_cell_text(v) for v in row]
         if not any(cells):
             blank += 1
             continue
-        lead = (cells[first_col] or "").strip()
-        if lead == "合计" or lead.startswith("总计"):
-            total_seen = True
-            trailer += 1
-            continue
-        if total_seen or lead.startswith("注"):
+        if is_total_or_note(cells, key_col):
             trailer += 1
             continue
         records.append((i, cells))

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from .contract import Dataset, Field
 
+# the earliest period a delivery may name: no department system holds records from before the PRC's founding
+EARLIEST_PERIOD = "1949-10"
+
 JSON_TYPES = {
-    # kind -> JSON types a value may have (besides null)
+    # kind -> JSON types a value may have (besides null). Departments write numbers as strings ("12.5", S5's jfjs)
+    # and dates as numbers (20240203): both are the same values and load; typing then checks the text.
     "string": ("VARCHAR",),
-    "integer": ("BIGINT", "UBIGINT"),
-    "year": ("BIGINT", "UBIGINT"),
-    "amount": ("BIGINT", "UBIGINT", "DOUBLE", "VARCHAR"),  # S5 sends jfjs as a string decimal
-    "decimal4": ("BIGINT", "UBIGINT", "DOUBLE"),
-    "quantity": ("BIGINT", "UBIGINT", "DOUBLE"),
-    "date": ("VARCHAR",),
-    "period": ("VARCHAR",),
+    "integer": ("BIGINT", "UBIGINT", "VARCHAR"),
+    "year": ("BIGINT", "UBIGINT", "VARCHAR"),
+    "amount": ("BIGINT", "UBIGINT", "DOUBLE", "VARCHAR"),
+    "decimal4": ("BIGINT", "UBIGINT", "DOUBLE", "VARCHAR"),
+    "quantity": ("BIGINT", "UBIGINT", "DOUBLE", "VARCHAR"),
+    "date": ("VARCHAR", "BIGINT", "UBIGINT"),
+    "period": ("VARCHAR", "BIGINT", "UBIGINT"),
     "timestamp": ("VARCHAR",),
     "timestamptz": ("VARCHAR",),
     "string_list": ("ARRAY",),
@@ -129,6 +133,49 @@ def json_projection(ds: Dataset) -> str:
     return (f"SELECT _source_row, _line, _json_valid, _json_object, {', '.join(cols)} FROM ("
             f"SELECT *, _json_valid AND CASE WHEN _json_valid THEN json_type(_line) = 'OBJECT' ELSE false END "
             f"AS _json_object FROM (SELECT *, json_valid(_line) AS _json_valid FROM lines))")
+
+
+def domain_terms(ds: Dataset, partition: str, landed_on: str) -> list[str]:
+    """Reasons a typed row is impossible in its domain (the rules declared with the dataset), as SQL CASEs over the
+    typed columns; `partition` is the delivery's period ('snapshot' for none), `landed_on` the landing day."""
+    terms = []
+    for f in ds.fields:
+        col, lab = quote_ident(f.name), label(f)
+        if f.minimum is not None:
+            terms.append(f"CASE WHEN {col} < {f.minimum!r} THEN format('{{}}: {{}} is below its minimum {f.minimum:g}', "
+                         f"{quote_literal(lab)}, CAST({col} AS VARCHAR)) END")
+        if f.not_in_future:
+            terms.append(f"CASE WHEN {col} > DATE {quote_literal(landed_on)} THEN format('{{}}: {{}} is in the future "
+                         f"(landed on {landed_on})', {quote_literal(lab)}, CAST({col} AS VARCHAR)) END")
+    for earlier, later in ds.ordered_dates:
+        a, b = ds.field(earlier), ds.field(later)
+        terms.append(f"CASE WHEN {quote_ident(b.name)} < {quote_ident(a.name)} THEN format('{{}}: {{}} is before {{}} "
+                     f"{{}}', {quote_literal(label(b))}, CAST({quote_ident(b.name)} AS VARCHAR), "
+                     f"{quote_literal(label(a))}, CAST({quote_ident(a.name)} AS VARCHAR)) END")
+    if ds.period_field and partition != "snapshot":
+        f = ds.field(ds.period_field)
+        col = quote_ident(f.name)
+        latest = f"DATE {quote_literal(partition + '-01')}" if f.kind == "period" else str(int(partition))
+        # an earlier period is a late filing and loads; a later one cannot have been reported yet
+        terms.append(f"CASE WHEN {col} > {latest} THEN format('{{}}: {{}} is after the delivery''s period {partition}', "
+                     f"{quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
+        earliest = f"DATE {quote_literal(EARLIEST_PERIOD + '-01')}" if f.kind == "period" else EARLIEST_PERIOD[:4]
+        terms.append(f"CASE WHEN {col} < {earliest} THEN format('{{}}: {{}} is before {EARLIEST_PERIOD[:4]}', "
+                     f"{quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
+    return terms
+
+
+def contradicting_duplicates(ds: Dataset) -> str | None:
+    """SQL over `typed`: the reason for rows of one delivery that share the dataset's row identity but differ in
+    content (both are quarantined: nobody can tell which is right); NULL otherwise."""
+    if not ds.unique_within_delivery:
+        return None
+    keys = ", ".join(f"trim(CAST({quote_ident(n)} AS VARCHAR))" for n in ds.unique_within_delivery)
+    names = " + ".join(ds.field(n).source for n in ds.unique_within_delivery)
+    window = f"OVER (PARTITION BY {keys})"
+    return (f"CASE WHEN min(md5(CAST(_raw_values AS VARCHAR))) {window} <> max(md5(CAST(_raw_values AS VARCHAR))) "
+            f"{window} THEN format('duplicate {names} {{}} with different content in this delivery (rows {{}})', "
+            f"concat_ws(' | ', {keys}), array_to_string(list(_source_row) {window}, ', ')) END")
 
 
 def typed_select(ds: Dataset) -> str:

@@ -16,9 +16,10 @@ ASSETS = {a.key: a for a in LANDING_ASSETS}
 
 def land(names: list[str], home: Path, sources: Path, partition: str | None = None, samr_url: str | None = None,
          hrss: HrssApi | None = None, tags: dict | None = None) -> dg.ExecuteInProcessResult:
+    settings = LakehouseSettings(home=str(home), sources_root=str(sources))
     resources = {
-        "settings": LakehouseSettings(home=str(home), sources_root=str(sources)),
-        "samr": SamrDatabase(url=samr_url or f"sqlite:///{sources / 'samr' / 'samr.db'}"),
+        "settings": settings,
+        "samr": SamrDatabase(settings=settings, url=samr_url),
         "hrss": hrss or HrssApi(base_url="http://127.0.0.1:9", token="unused", max_retries=0),
     }
     selected = [ASSETS[asset_key(BY_NAME[n])] for n in names]

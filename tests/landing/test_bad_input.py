@@ -89,7 +89,7 @@ def test_row_level_problems_are_quarantined_with_reasons(tmp_path, root):
         "91330782MA2JXXXX1Q,乙,2025-13,1,0,0,1,1,义乌",  # impossible period
         "91330782MA2JXXXX1Q,丙\x00丁,202406,1,0,0,1,1,义乌",  # NUL byte inside a field
         ",无代码,202406,1,0,0,1,1,义乌",  # required value missing
-        "91330782MA2JXXXX1Q,戊,202405,1,0,0,1,1,义乌",  # a May row in the June delivery
+        "91330782MA2JXXXX1Q,戊,202407,1,0,0,1,1,义乌",  # a July row in the June delivery: not yet reportable
         "91330782MA2JXXXX1Q,己,202406,1,0",  # truncated last line
     ]
     put(root, "tax/税收_202406.csv", "\n".join(lines).encode("gbk"))
@@ -102,7 +102,7 @@ def test_row_level_problems_are_quarantined_with_reasons(tmp_path, root):
     assert "所属期 (tax_period): '2025-13' is not a month" in q[4]["reason"]
     assert "contains a NUL byte" in q[5]["reason"]
     assert "required field 纳税人识别号 (taxpayer_id) is empty" in q[6]["reason"]
-    assert "not the delivery's period 2024-06" in q[7]["reason"]
+    assert "所属期: 2024-07-01 is after the delivery's period 2024-06" in q[7]["reason"]
     assert "different number of fields" in q[8]["reason"] and q[8]["raw_values"].startswith("91330782")
     assert json.loads(q[3]["raw_values"])["增值税"] == "abc"
     assert q[3]["source_record_key"] == "91330782MA2JXXXX1Q" and q[3]["source_file"] == "tax/税收_202406.csv"
@@ -111,11 +111,66 @@ def test_row_level_problems_are_quarantined_with_reasons(tmp_path, root):
 
 
 def test_mixed_line_endings(tmp_path, root):
-    data = (TAX_HEADER + "\r\n" + GOOD_TAX + "\n" + GOOD_TAX.replace("100", "200") + "\r\n" + GOOD_TAX + "\n")
+    other = GOOD_TAX.replace("100", "200").replace("91330782MA2JXXXX1Q", "91330782MA2JYYYY2R")
+    data = (TAX_HEADER + "\r\n" + GOOD_TAX + "\n" + other + "\r\n" + GOOD_TAX + "\n")
     put(root, "tax/税收_202406.csv", data.encode("gbk"))
     rows = bronze(tmp_path, "tax_returns", "2024-06") if land(["tax_returns"], tmp_path, root, "2024-06").success else None
     assert rows is not None and [str(r["vat"]) for r in rows] == ["100.00", "200.00", "100.00"]
     assert [r["_source_row"] for r in rows] == [2, 3, 4]
+
+
+def test_late_filing_loads_with_both_periods(tmp_path, root):
+    late = GOOD_TAX.replace("202406", "202403")
+    put(root, "tax/税收_202406.csv", "\n".join([TAX_HEADER, GOOD_TAX, late]).encode("gbk"))
+    result = land(["tax_returns"], tmp_path, root, partition="2024-06")
+    assert result.success and check_passed(result)
+    rows = bronze(tmp_path, "tax_returns", "2024-06")
+    assert [(str(r["tax_period"]), r["_delivery_partition"]) for r in rows] == [
+        ("2024-06-01", "2024-06"), ("2024-03-01", "2024-06")]
+
+
+def test_contradicting_duplicates_are_quarantined_both(tmp_path, root):
+    copy = GOOD_TAX  # an exact copy loads (staging collapses and counts it)
+    other = GOOD_TAX.replace("100", "999")  # the same taxpayer and month with other figures: which one is right?
+    third = GOOD_TAX.replace("91330782MA2JXXXX1Q", "91330782MA2JYYYY2R")
+    put(root, "tax/税收_202406.csv", "\n".join([TAX_HEADER, GOOD_TAX, copy, third]).encode("gbk"))
+    assert land(["tax_returns"], tmp_path, root, partition="2024-06").success
+    assert len(bronze(tmp_path, "tax_returns", "2024-06")) == 3
+    put(root, "tax/税收_202406.csv", "\n".join([TAX_HEADER, GOOD_TAX, other, third]).encode("gbk"))
+    result = land(["tax_returns"], tmp_path, root, partition="2024-06")
+    assert result.success and check_passed(result)
+    assert [r["_source_row"] for r in bronze(tmp_path, "tax_returns", "2024-06")] == [4]
+    q = quarantine(tmp_path, "tax_returns", "2024-06")
+    assert [r["source_row"] for r in q] == [2, 3]
+    assert all("duplicate 纳税人识别号 + 所属期 91330782MA2JXXXX1Q | 2024-06-01 with different content" in r["reason"]
+               and "rows 2, 3" in r["reason"] for r in q)
+
+
+def test_impossible_values_are_quarantined_by_declared_rules(tmp_path, root):
+    header = "户号,户名,用电地址,用电类别,电压等级,抄表年月,有功电量,电费"
+    rows = ["A1,甲公司,地址,大工业,10kV,202406,1200.5,800",
+            "A2,乙公司,地址,大工业,10kV,202406,-35,800",  # a negative meter reading
+            "A3,丙公司,地址,大工业,10kV,202406,0,-12.5"]  # a credit on the bill is legal
+    put(root, "grid/用电量_202406.csv", "\n".join([header, *rows]).encode("utf-8"))
+    result = land(["grid_consumption"], tmp_path, root, partition="2024-06")
+    assert result.success and check_passed(result)
+    assert [r["account_number"] for r in bronze(tmp_path, "grid_consumption", "2024-06")] == ["A1", "A3"]
+    q = quarantine(tmp_path, "grid_consumption", "2024-06")
+    assert [(r["source_row"], r["reason"]) for r in q] == [(3, "有功电量 (active_energy): -35.0 is below its minimum 0")]
+
+
+def test_unrecognised_files_are_warned_by_name(tmp_path, root):
+    put(root, "tax/税收_202406.csv", "\n".join([TAX_HEADER, GOOD_TAX]).encode("gbk"))
+    put(root, "tax/税收_202413.csv", b"x")
+    put(root, "tax/tax_202406.csv", b"x")
+    put(root, "tax/_archive/old.csv", b"x")  # `_` names are not deliveries (SOURCES.md): not reported
+    result = land(["tax_returns"], tmp_path, root, partition="2024-06")
+    assert result.success
+    warning = next(c for c in result.get_asset_check_evaluations() if c.check_name == "files_recognised")
+    assert not warning.passed and warning.severity.value == "WARN"
+    assert "tax/税收_202413.csv: names an impossible period 202413" in warning.description
+    assert "tax/tax_202406.csv: matches no delivery name (expected 税收_{period}.csv)" in warning.description
+    assert "_archive" not in warning.description
 
 
 def test_xlsx_renamed_csv(tmp_path, root):
@@ -154,16 +209,19 @@ def test_broken_json_line_and_wrong_types(tmp_path, root):
     lines = [json.dumps(good, ensure_ascii=False),
              '{"xkzbh": "91330782MA2JXXXX1Q002U", "dwmc": "乙", "year": 2024, "cod_t": ',  # broken
              json.dumps({**good, "xkzbh": "X3", "cod_t": "很多"}, ensure_ascii=False),  # wrong type
-             json.dumps({**good, "xkzbh": "X4", "year": "2024"}, ensure_ascii=False),  # a string year
-             "[1, 2]"]
+             json.dumps({**good, "xkzbh": "X4", "year": "2024", "cod_t": "2.5"}, ensure_ascii=False),  # numbers as text
+             "[1, 2]",
+             json.dumps({**good, "xkzbh": "X6", "dwmc": ["甲"]}, ensure_ascii=False)]  # a list where text belongs
     put(root, "eco/排污许可_2024.jsonl", ("\n".join(lines) + "\n").encode("utf-8"))
     result = land(["eco_permits"], tmp_path, root, partition="2024")
     assert result.success and check_passed(result)
-    assert len(bronze(tmp_path, "eco_permits", "2024")) == 1
+    loaded = bronze(tmp_path, "eco_permits", "2024")
+    assert [(r["permit_number"], r["year"], r["cod"]) for r in loaded] == [
+        ("91330782MA2JXXXX1Q001U", 2024, 1.5), ("X4", 2024, 2.5)]
     q = {r["source_row"]: r["reason"] for r in quarantine(tmp_path, "eco_permits", "2024")}
     assert q[2] == "not valid JSON" and q[5] == "not a JSON object"
-    assert "cod_t (cod): expected a number, got JSON varchar" in q[3]
-    assert "year: expected a year (YYYY), got JSON varchar" in q[4]
+    assert "cod_t (cod): '很多' is not a number" in q[3]
+    assert "dwmc (holder_name): expected a string, got JSON array" in q[6]
 
 
 def test_patent_applicants_must_be_a_list_of_strings(tmp_path, root):
@@ -178,6 +236,16 @@ def test_patent_applicants_must_be_a_list_of_strings(tmp_path, root):
     q = {r["source_record_key"]: r["reason"] for r in quarantine(tmp_path, "cnipa_patents", "2024")}
     assert "expected a list of strings" in q["CN2"] and "expected a list of strings" in q["CN3"]
     assert "required field sqr (applicants) is empty" in q["CN4"] and "'2024-02-30' is not a date" in q["CN4"]
+
+
+def test_dates_written_as_numbers_and_old_years_load(tmp_path, root):
+    put(root, "cnipa/patents_1998.jsonl", json.dumps(
+        {"sqh": "CN98", "mc": "a", "lx": "发明", "sqr": ["甲"], "sqrq": 19980203, "sqggr": "1999/05/06", "flzt": "x"},
+        ensure_ascii=False).encode("utf-8"))
+    result = land(["cnipa_patents"], tmp_path, root, partition="1998")
+    assert result.success and check_passed(result)
+    [row] = bronze(tmp_path, "cnipa_patents", "1998")
+    assert (str(row["filed_on"]), str(row["granted_on"])) == ("1998-02-03", "1999-05-06")
 
 
 def test_database_unreachable_or_without_the_table(tmp_path, root):
