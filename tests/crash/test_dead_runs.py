@@ -1,0 +1,176 @@
+"""A run killed with SIGKILL while holding the `warehouse` pool slot is found dead and its slot freed; a run waiting
+for the slot sleeps (measured CPU) and stops on SIGTERM and Ctrl-C, its run marked failed and its claim released.
+
+Real processes on a real Dagster instance (SQLite, the project's dagster.yaml): a tiny job whose one asset is in the
+pool, run in-process by `dagster.materialize` exactly as `make run` runs its jobs.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.run_recovery import process_alive, reap_dead_runs
+
+REPO = Path(__file__).resolve().parents[2]
+POOL = "warehouse"
+
+# a run with one step in the pool: it holds the slot for HOLD seconds (or waits for it first)
+RUNNER = textwrap.dedent("""
+    import os, sys, time
+    import dagster as dg
+    from pipelines.run_recovery import patch_pool_wait
+
+    if os.environ.get("PATCH", "1") == "1":
+        patch_pool_wait()
+    hold = float(sys.argv[1])
+
+    @dg.asset(pool="warehouse")
+    def holder():
+        time.sleep(hold)
+
+    result = dg.materialize([holder], instance=dg.DagsterInstance.get(), raise_on_error=False)
+    sys.exit(0 if result.success else 3)
+""")
+
+
+@pytest.fixture()
+def instance_home(tmp_path):
+    home = tmp_path / "dagster"
+    home.mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER, encoding="utf-8")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO)}
+    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
+                   capture_output=True)
+    return home, script, env
+
+
+def start(script: Path, env: dict, hold: float, **extra) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(script), str(hold)], env={**env, **extra}, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_for(predicate, timeout: float = 60, what: str = "") -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def pool_info(instance: dg.DagsterInstance):
+    return instance.event_log_storage.get_concurrency_info(POOL)
+
+
+def run_of(instance: dg.DagsterInstance, proc: subprocess.Popen) -> dg.DagsterRun | None:
+    """The run whose RUN_START this process wrote."""
+    for run in instance.get_runs():
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_START):
+            if entry.dagster_event and entry.dagster_event.pid == proc.pid:
+                return run
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def waiting_claim(instance, proc) -> bool:
+    run = run_of(instance, proc)
+    return bool(run and any(s.run_id == run.run_id for s in pool_info(instance).pending_steps))
+
+
+def holding_slot(instance, proc) -> bool:
+    run = run_of(instance, proc)
+    return bool(run and any(s.run_id == run.run_id for s in pool_info(instance).claimed_slots))
+
+
+def test_a_killed_run_is_reaped_and_a_waiting_run_sleeps_then_stops_on_sigterm(instance_home):
+    home, script, env = instance_home
+    instance = dg.DagsterInstance.from_config(str(home))
+    holder = start(script, env, 600)
+    waiter = None
+    try:
+        wait_for(lambda: holding_slot(instance, holder), what="the first run to hold the pool slot")
+        waiter = start(script, env, 0)
+        wait_for(lambda: waiting_claim(instance, waiter), what="the second run to wait for the slot")
+
+        # waiting costs (almost) nothing: under 5% of a core over 6 s (unpatched Dagster 1.13 spins at ~100%)
+        before, t0 = cpu_seconds(waiter.pid), time.time()
+        time.sleep(6)
+        share = (cpu_seconds(waiter.pid) - before) / (time.time() - t0)
+        assert share < 0.05, f"a run waiting for the pool used {share:.0%} of a core"
+
+        # SIGTERM stops the waiting run promptly; its run is failed and its claim is gone
+        waiter.send_signal(signal.SIGTERM)
+        waiter.wait(timeout=20)
+        waited_run = instance.get_run_by_id(run_of(instance, waiter).run_id)
+        assert waited_run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+        info = pool_info(instance)
+        assert waited_run.run_id not in {s.run_id for s in info.pending_steps} | {s.run_id for s in info.claimed_slots}
+
+        # the holder is alive: the check leaves it alone
+        assert reap_dead_runs(instance) == []
+        held_run = run_of(instance, holder)
+
+        # SIGKILL the holder: it stays STARTED with the slot, until the dead-run check reaps it
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+        assert instance.get_run_by_id(held_run.run_id).status == dg.DagsterRunStatus.STARTED
+        assert {s.run_id for s in pool_info(instance).claimed_slots} == {held_run.run_id}
+        reaped = reap_dead_runs(instance)
+        assert [(r.run_id, r.marked, r.pools) for r in reaped] == [(held_run.run_id, "failed", (POOL,))]
+        assert instance.get_run_by_id(held_run.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert pool_info(instance).claimed_slots == []
+        assert reap_dead_runs(instance) == []  # once
+
+        # the next run gets the slot at once and succeeds
+        nxt = start(script, env, 0)
+        assert nxt.wait(timeout=120) == 0
+    finally:
+        for p in (holder, waiter):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def test_ctrl_c_stops_a_waiting_run(instance_home):
+    home, script, env = instance_home
+    instance = dg.DagsterInstance.from_config(str(home))
+    holder = start(script, env, 600)
+    waiter = None
+    try:
+        wait_for(lambda: holding_slot(instance, holder), what="the first run to hold the pool slot")
+        waiter = start(script, env, 0)
+        wait_for(lambda: waiting_claim(instance, waiter), what="the second run to wait for the slot")
+        waiter.send_signal(signal.SIGINT)
+        waiter.wait(timeout=20)
+        run = instance.get_run_by_id(run_of(instance, waiter).run_id)
+        assert run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+        assert run.run_id not in {s.run_id for s in pool_info(instance).pending_steps}
+    finally:
+        for p in (holder, waiter):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def test_a_reused_process_id_is_not_the_run_worker():
+    # this process is alive, but it did not write an event a year ago: that writer is gone
+    assert process_alive(os.getpid(), time.time())
+    assert not process_alive(os.getpid(), time.time() - 365 * 86400)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert not process_alive(child.pid, time.time())
