@@ -1,7 +1,8 @@
 {#- The golden record of every enterprise. Grain: one row per 企业码.
     Each attribute comes from its most authoritative source, kept beside it: S1 for name, status, address, type,
     industry, founding date and capital; S3 completes an industry S1 wrote only as a division; enterprises
-    registered elsewhere take their name from the records that named them. Flags hold as of the last month the
+    registered elsewhere take their name from the records that named them. The park is decided by the parks file's
+    rules (enterprise_park_membership, park_rule says which). Flags hold as of the last month the
     sources cover (as_of_date). -#}
 with codes as (
     -- retired codes point to their survivor: only live codes are enterprises
@@ -99,7 +100,9 @@ golden as (
         r.registered_capital_currency,
         r.registered_address,
         coalesce(r.division_code, substr(c.uscc, 3, 6)) as division_code,
-        r.park_code,
+        -- the park by the parks file's rules (S1 PARKCODE, then S10 园区, then address keywords)
+        pm.park_code,
+        pm.membership_rule as park_rule,
         -- S1 is authoritative; where it wrote only the division, S3's class in that division completes it
         case when length(r.industry_code) = 2 and {{ starts_with('s.stats_industry_code', 'r.industry_code') }}
              then s.stats_industry_code else r.industry_code end as industry_code,
@@ -123,6 +126,7 @@ golden as (
     left join recognitions rec on rec.enterprise_code = c.enterprise_code
     left join high_tech h on h.enterprise_code = c.enterprise_code
     left join abnormal ab on ab.pripid = c.pripid
+    left join {{ ref('enterprise_park_membership') }} pm on pm.enterprise_code = c.enterprise_code
 ),
 
 thresholds as (
@@ -165,6 +169,7 @@ select
     reg.province_name,
     w.park_code,
     p.park_name,
+    w.park_rule,
     w.industry_code,
     w.industry_source,
     w.section_code,

@@ -1,19 +1,21 @@
 {#- 产业链图谱: chains -> upstream/midstream/downstream nodes -> the enterprises on each node (by GB/T 4754 code
     prefix or a keyword in the name), the chain-leading enterprise (链主: the largest revenue on the chain) and
-    the nodes no local enterprise covers (补链 gaps, one row with no enterprise). Method in the seed
-    industrial_chains. Grain: one row per chain, node and enterprise (or per uncovered node). -#}
+    the nodes no local enterprise covers (补链 gaps, one row with no enterprise). Method in the chains file
+    (ref_industrial_chains: LAKEHOUSE_CHAINS_FILE, or the seed industrial_chains); the park is the enterprise's as
+    the parks file decides it (dim_enterprise). Grain: one row per chain, node and enterprise (or per uncovered node). -#}
 with nodes as (
-    select chain, segment, segment_order, node, industry_codes, keywords from {{ ref('industrial_chains') }}
+    select chain, segment, segment_order, node, industry_codes, keywords from {{ ref('ref_industrial_chains') }}
 ),
 
 node_codes as (
     select chain, node, trim(code) as code_prefix
-    from {{ split_to_rows('nodes', 'industry_codes', 'code') }}
+    from {{ reference_list_rows('nodes', 'industry_codes', 'code') }}
+    where trim(code) <> ''  -- a trailing ';' is no prefix of everything
 ),
 
 node_keywords as (
     select chain, node, trim(keyword) as keyword
-    from {{ split_to_rows('nodes', 'keywords', 'keyword') }}
+    from {{ reference_list_rows('nodes', 'keywords', 'keyword') }}
     where trim(keyword) <> ''
 ),
 

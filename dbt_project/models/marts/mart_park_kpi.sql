@@ -1,7 +1,8 @@
 {#- The figures park administrations quote, per park and month: market entities and operating enterprises at
     month end, 四上, revenue >= 1亿元, high-tech, 专精特新 by tier, listed and pre-listed enterprises (flags as of
     dim_enterprise.as_of_date), and the month's tax, electricity and insured headcount of the park's enterprises.
-    Grain: one row per park and month. -#}
+    An enterprise's park is the one the parks file's rules give it (enterprise_park_membership: S1 PARKCODE, then
+    S10 园区, then address keywords). Grain: one row per park and month. -#}
 with enterprises as (
     select * from {{ ref('dim_enterprise') }} where park_code is not null
 ),
