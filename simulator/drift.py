@@ -7,13 +7,15 @@ from itertools import accumulate
 import numpy as np
 
 from . import codes
-from .names import drift_name
+from .geography import REGIONS
+from .names import BRACKETED, DIVISION_KINDS, FORM_SWAP, KIND_WEIGHTS, OMITTED, vary
 
 # exact, lower case, spaced, full-width, typo (fails the check), legacy code
 CODE_VARIANTS = ("exact", "lower", "spaced", "fullwidth", "typo", "legacy")
 CODE_P = (0.895, 0.03, 0.02, 0.02, 0.01, 0.025)
-# exact, bracket width, spaces, traditional, city prefix dropped, legal-form swap, former name
-NAME_P = (0.74, 0.04, 0.03, 0.03, 0.06, 0.05, 0.05)
+# How many name variations a record carries at once (0, 1, 2, 3): departments that type names from paper or
+# from the holder's word vary them more than those whose register is kept in step with the market registry.
+VARIATION_COUNT_P = {"careless": (0.70, 0.20, 0.07, 0.03), "light": (0.86, 0.10, 0.03, 0.01)}
 
 
 def pick(rng: np.random.Generator, cumulative: list[float]) -> int:
@@ -26,7 +28,7 @@ def cumulative(p) -> list[float]:
 
 
 CODE_CUM = cumulative(CODE_P)
-NAME_CUM = cumulative(NAME_P)
+COUNT_CUM = {k: cumulative(p) for k, p in VARIATION_COUNT_P.items()}
 
 
 def written_code(rng: np.random.Generator, uscc: str | None, legacy: str | None, pilot: bool,
@@ -60,9 +62,57 @@ def written_code(rng: np.random.Generator, uscc: str | None, legacy: str | None,
     return legacy, "legacy"
 
 
-def written_name(rng: np.random.Generator, name: str, former: str | None, prefixes: tuple[str, ...],
-                 p: tuple[float, ...] = NAME_P) -> tuple[str, int]:
-    kind = pick(rng, NAME_CUM if p is NAME_P else cumulative(p))
-    if kind == 6 and not former:
-        kind = 0
-    return drift_name(name, kind, former, prefixes), kind
+def variation_kinds(rng: np.random.Generator, parts, former, n: int, site: bool = False) -> list[str]:
+    """`n` distinct kinds of variation that apply to this name (at most one about the division)."""
+    kinds = ["site_suffix"] if site else []
+    candidates = dict(KIND_WEIGHTS)
+    if parts.division is None or parts.position == OMITTED:
+        for k in ("division_dropped", "division_moved", "division_respelled"):
+            candidates.pop(k)
+    else:
+        candidates.pop("division_added")
+    if former is None:
+        candidates.pop("former_name")
+    if parts.form not in FORM_SWAP:
+        candidates.pop("legal_form_swapped")
+    while len(kinds) < n and candidates:
+        if "full_width" in candidates and parts.position not in BRACKETED and "spaces" not in kinds and not site:
+            weights = {k: w for k, w in candidates.items() if k != "full_width"}
+        else:
+            weights = candidates
+        if not weights:
+            break
+        names = list(weights)
+        k = names[pick(rng, cumulative([weights[x] for x in names]))]
+        kinds.append(k)
+        for drop in (DIVISION_KINDS if k in DIVISION_KINDS else (k,)):
+            candidates.pop(drop, None)
+    return kinds
+
+
+def written_name(rng: np.random.Generator, c, i: int, profile: str = "careless", site: bool = False,
+                 encoding: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """Entity `i` of chunk `c`'s name as a department writes it, and the variations it carries. `site`: the
+    record is one of the enterprise's sites (a meter, a plant's permit), named with a site suffix."""
+    n = pick(rng, COUNT_CUM[profile])
+    if site:
+        n = max(n, 1)
+    region = REGIONS[c.region[i]]
+    kinds = variation_kinds(rng, c.name_parts[i], c.former_parts[i], n, site)
+    if not kinds:
+        return c.name[i], ()
+    name, done = vary(rng, c.name_parts[i], c.former_parts[i], kinds, division_spellings(region), region.towns)
+    if encoding and "traditional" in done:
+        try:
+            name.encode(encoding)
+        except UnicodeEncodeError:  # a GBK system cannot hold that character: it keeps the simplified one
+            name, done = vary(rng, c.name_parts[i], c.former_parts[i], [k for k in kinds if k != "traditional"],
+                              division_spellings(region), region.towns)
+    return name, done
+
+
+def division_spellings(region) -> tuple[str, ...]:
+    """How a name writes its division: the registered form first, the short form (used in brackets) last."""
+    full, province = region.name_prefixes[0], region.province
+    out = [full, province + full, *region.name_prefixes[1:2], region.short]
+    return tuple(dict.fromkeys(out))

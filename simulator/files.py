@@ -14,12 +14,12 @@ import pyarrow.parquet as pq
 from . import codes
 from .drift import written_code, written_name
 from .geography import REGIONS
-from .names import UNIVERSITIES, person_names
+from .names import OMITTED, UNIVERSITIES, person_names, render, sub_organisation
 from .population import Chunk, industry_name, scrambled, to_date
 from .truth import Truth
 
 SEASONAL = np.array([0.80, 0.78, 1.00, 1.00, 1.02, 1.05, 1.02, 1.00, 1.05, 1.02, 1.08, 1.18])
-NAME_P_LIGHT = (0.86, 0.03, 0.02, 0.02, 0.02, 0.03, 0.02)  # registries kept in step with S1 drift less
+LATE_FILING_P = 0.004  # a return filed after its month closed arrives in the next month's delivery
 
 
 def month_bounds(ym: str) -> tuple[np.datetime64, np.datetime64]:
@@ -42,7 +42,8 @@ def active_in_window(c: Chunk, months: list[str]) -> np.ndarray:
 
 
 def legacy_taxpayer_number(c: Chunk, i: int) -> str:
-    return REGIONS[c.region[i]].code + c.org_code[i]
+    """税务登记号: the issuing tax office's division + the organization code."""
+    return c.tax_division[i] + c.org_code[i]
 
 
 def fmt_amount(values: np.ndarray, separators: np.ndarray) -> list[str]:
@@ -114,25 +115,37 @@ class TaxWriter:
         for i in np.flatnonzero(files_tax).tolist():
             legacy = legacy_taxpayer_number(c, i)
             for _ in range(3):
-                key, variant = written_code(rng, c.uscc[i], legacy, bool(c.uscc_pilot[i]), legacy_rate_boost=0.03)
+                # an enterprise that moved here keeps, in the tax office's records, the number it came with
+                boost = 0.3 if c.tax_division[i] != REGIONS[c.region[i]].code else 0.03
+                key, variant = written_code(rng, c.uscc[i], legacy, bool(c.uscc_pilot[i]), legacy_rate_boost=boost)
                 if key and ctx.truth.claim("tax", key.strip()):
                     break
             else:
                 continue
-            name, nk = written_name(rng, c.name[i], c.former_name[i], REGIONS[c.region[i]].name_prefixes)
+            name, kinds = written_name(rng, c, i, encoding="gbk")
             keys[i], names[i] = key, name
-            ctx.truth.add("tax", key.strip(), c.pripid[i], "local_enterprise", variant, nk)
+            ctx.truth.add("tax", key.strip(), c.pripid[i], "local_enterprise", variant, kinds)
+        # enterprises registered elsewhere that pay tax here: under their USCC, a few under their legacy number,
+        # some with the division left out of the name (then only the code tells them from a local namesake)
         ext_n = len(ext["uscc"])
         ext_files = rng.random(ext_n) < 0.5
+        ext_keys: list[str | None] = [None] * ext_n
+        ext_names: list[str | None] = [None] * ext_n
         for j in np.flatnonzero(ext_files).tolist():
-            if ctx.truth.claim("tax", ext["uscc"][j]):
-                ctx.truth.add("tax", ext["uscc"][j], None, "external_enterprise", "exact", 0)
+            legacy = rng.random() < 0.1
+            key = ext["legacy"][j] if legacy else ext["uscc"][j]
+            if ctx.truth.claim("tax", key):
+                kinds = ("division_dropped",) if rng.random() < 0.3 else ()
+                ext_keys[j] = key
+                ext_names[j] = render(ext["parts"][j]._replace(position=OMITTED, division=None)) if kinds else ext["name"][j]
+                ctx.truth.add("tax", key, None, "external_enterprise", "legacy" if legacy else "exact", kinds)
             else:
                 ext_files[j] = False
         taxable = np.array([k is not None for k in keys])
         vat_rate = np.where(c.industrial, 0.028, 0.022) * np.exp(rng.normal(0, 0.2, n))
         office = [REGIONS[r].tax_office for r in c.region]
-        for m in ctx.months:
+        late: list[tuple] = []  # returns of the previous month filed late, delivered with this month
+        for k, m in enumerate(ctx.months):
             start, end = month_bounds(m)
             mi = int(m[4:]) - 1
             act = taxable & active_in(c.est_date, c.can_date, c.status, start, end)
@@ -151,6 +164,12 @@ class TaxWriter:
             cols = [fmt_amount(a, sep) for a in (vat, cit, other, total, rev)]
             period = self.period_style[m]
             rows = [(keys[i], names[i], period, *vals, office[i]) for i, *vals in zip(idx.tolist(), *cols)]
+            rows, late = late + rows, [rows[j] for j in np.flatnonzero(rng.random(len(rows)) < LATE_FILING_P).tolist()]
+            if k == len(ctx.months) - 1:
+                late = []  # the last month's late returns fall into a delivery after the window
+            else:
+                moved = {id(r) for r in late}
+                rows = [r for r in rows if id(r) not in moved]
             # external enterprises that pay tax here
             eidx = np.flatnonzero(ext_files)
             erev = ext["revenue"][eidx] / 12 * 0.1
@@ -158,7 +177,7 @@ class TaxWriter:
             zero = np.zeros(len(eidx), bool)
             for j, v, o, r in zip(eidx.tolist(), fmt_amount(evat, zero), fmt_amount(eoth, zero), fmt_amount(erev, zero)):
                 tot = f"{float(v) + float(o):.2f}"
-                rows.append((ext["uscc"][j], ext["name"][j], period, v, "0.00", o, tot, r, office[0]))
+                rows.append((ext_keys[j], ext_names[j], period, v, "0.00", o, tot, r, office[0]))
             dup = [rows[k] for k in np.flatnonzero(rng.random(len(rows)) < 0.005).tolist()]
             self.files[m].append(rows + dup)
 
@@ -169,7 +188,6 @@ class TaxWriter:
 # ------------------------------------------------------------------------------------------- S6 grid
 class GridWriter:
     HEADER = ["户号", "户名", "用电地址", "用电类别", "电压等级", "抄表年月", "有功电量", "电费"]
-    SUFFIXES = ("二厂", "(东城厂区)", "（三期）", "一分厂", "仓库", "研发楼", "(新厂区)")
     PRICE = {"大工业": 0.65, "一般工商业": 0.75, "居民": 0.58, "农业": 0.50}
 
     def __init__(self, ctx: Context):
@@ -193,18 +211,26 @@ class GridWriter:
                 k = 1 + int(rng.poisson(0.6 if c.revenue[i] > 2e7 else 0.2))
             else:
                 k = 1 if rng.random() < 0.8 else 0
+            # a canteen or the trade union of a larger enterprise may hold a meter in its own name
+            sub_org = k > 0 and cat in ("company", "nonco") and c.employees[i] >= 30 and rng.random() < 0.06
+            k += int(sub_org)
             shares = rng.dirichlet(np.ones(k) * 3) if k else []
             # a closed enterprise's meter often keeps running under the old name for a while
             until = c.can_date[i]
             if not np.isnat(until) and rng.random() < 0.4:
                 until = np.datetime64("NaT")
             for a in range(k):
+                kinds: tuple[str, ...] = ()
                 if cat == "individual" and rng.random() < 0.4:
                     holder, kind = c.lerep[i], "person"
-                elif a == 0:
-                    holder, kind = written_name(rng, c.name[i], c.former_name[i], reg.name_prefixes)[0], "enterprise"
-                else:
-                    holder = c.name[i] + self.SUFFIXES[int(rng.integers(0, len(self.SUFFIXES)))]
+                elif sub_org and a == k - 1:
+                    name, kinds = written_name(rng, c, i, "light")
+                    holder, kind = sub_organisation(rng, name), "sub_organisation"
+                elif a == 0:  # the main account, sometimes already named after the site it meters
+                    holder, kinds = written_name(rng, c, i, site=bool(c.industrial[i]) and rng.random() < 0.05)
+                    kind = "enterprise"
+                else:  # further meters: named after their site
+                    holder, kinds = written_name(rng, c, i, site=True)
                     kind = "enterprise"
                 addr = c.dom[i].replace(reg.province, "") if a == 0 else (
                     f"{reg.city}{reg.towns[int(rng.integers(0, len(reg.towns)))]}"
@@ -213,7 +239,7 @@ class GridWriter:
                 ucat = "农业" if cat == "coop" else "大工业" if big else "一般工商业"
                 volt = ("110kV" if c.revenue[i] > 5e8 else "35kV" if c.revenue[i] > 1.5e8 else "10kV") if big else (
                     "10kV" if c.revenue[i] > 5e6 else "0.4kV")
-                acct_owner.append((i, kind))
+                acct_owner.append((i, kind, kinds))
                 acct_name.append(holder)
                 acct_addr.append(addr)
                 acct_cat.append(ucat)
@@ -229,16 +255,16 @@ class GridWriter:
         numbers = scrambled(np.arange(base_gid, base_gid + m_acct + n_res), 10**9, 77)
         account_no = [f"3{v:09d}" for v in numbers.tolist()]
         first, last = month_bounds(ctx.months[0])[0], month_bounds(ctx.months[-1])[1]
-        for a, (i, kind) in enumerate(acct_owner):
+        for a, (i, kind, kinds) in enumerate(acct_owner):
             if c.est_date[i] > last or (not np.isnat(acct_until[a]) and acct_until[a] < first):
                 continue
-            if kind == "person":
-                ctx.truth.add("grid", account_no[a], None, "person", None, -1)
+            if kind == "enterprise":
+                ctx.truth.add("grid", account_no[a], c.pripid[i], "local_enterprise", None, kinds)
             else:
-                ctx.truth.add("grid", account_no[a], c.pripid[i], "local_enterprise", None, -1)
+                ctx.truth.add("grid", account_no[a], None, kind, None, kinds)
         for r in range(n_res):
-            ctx.truth.add("grid", account_no[m_acct + r], None, "person", None, -1)
-        owner_idx = np.array([i for i, _ in acct_owner], dtype=np.int64)
+            ctx.truth.add("grid", account_no[m_acct + r], None, "person", None)
+        owner_idx = np.array([i for i, *_ in acct_owner], dtype=np.int64)
         share = np.array(acct_share)
         until = np.array(acct_until, dtype="datetime64[D]")
         for m in ctx.months:
@@ -301,14 +327,14 @@ class HrssStore:
         dwbh = [f"{REGIONS[c.region[i]].code}{v:08d}" for i, v in zip(idx.tolist(), scrambled(c.gid[idx], 10**8, 5).tolist())]
         names, codes_ = [], []
         for k, i in enumerate(idx.tolist()):
-            name, nk = written_name(rng, c.name[i], c.former_name[i], REGIONS[c.region[i]].name_prefixes, NAME_P_LIGHT)
+            name, kinds = written_name(rng, c, i, "light")
             code = c.uscc[i] if rng.random() < 0.85 else None
             if code and rng.random() < 0.02:
                 code = code.lower()
             names.append(name)
             codes_.append(code)
             ctx.truth.add("hrss", dwbh[k], c.pripid[i], "local_enterprise",
-                          "missing" if code is None else "exact" if code == c.uscc[i] else "lower", nk)
+                          "missing" if code is None else "exact" if code == c.uscc[i] else "lower", kinds)
         coverage = np.clip(rng.normal(0.85, 0.12, len(idx)), 0.3, 1.0)
         wage_base = np.exp(rng.normal(np.log(6500), 0.3, len(idx)))
         inst = self._institutions() if not self.institutions_done else None
@@ -339,7 +365,7 @@ class HrssStore:
             rows["cbrs"].append(300 + 97 * k)
             rows["jfjs"].append(f"{(300 + 97 * k) * 9000:.2f}")
             rows["gxsj"].append("")
-            self.ctx.truth.add("hrss", dwbh, None, "institution", "exact", 0)
+            self.ctx.truth.add("hrss", dwbh, None, "institution", "exact")
         return pa.table(rows, schema=HRSS_SCHEMA)
 
     def close(self) -> None:
@@ -383,14 +409,14 @@ class StatsWriter:
                     key, variant = (c.org_code[i][:8] + "-" + c.org_code[i][8]) if rng.random() < 0.7 else c.org_code[i], "legacy"
                 else:
                     key, variant = written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i]))
-                name, nk = written_name(rng, c.name[i], c.former_name[i], REGIONS[c.region[i]].name_prefixes, NAME_P_LIGHT)
+                name, kinds = written_name(rng, c, i, "light")
                 output = rev[i] * rng.normal(1.02, 0.03) / 1000
                 tce = rev[i] * c.energy_intensity[i] * 0.0001229 * rng.normal(1.3, 0.1)
                 self.rows[y].append((key, name, c.industry[i], round(output, 1), round(rev[i] / 1000, 1),
                                      round(output * va_ratio[i], 1), round(rev[i] * rd_ratio[i] / 1000, 1),
                                      int(c.employees[i]), round(tce, 2)))
                 if ctx.truth.claim("stats", key.strip()):
-                    ctx.truth.add("stats", key.strip(), c.pripid[i], "local_enterprise", variant, nk)
+                    ctx.truth.add("stats", key.strip(), c.pripid[i], "local_enterprise", variant, kinds)
 
     def close(self) -> None:
         import xlsxwriter
@@ -456,7 +482,7 @@ class MiitWriter:
                     continue
                 if c.revenue[i] < min_rev or rng.random() > share * (3 if c.industrial[i] else 1):
                     continue
-                name, nk = written_name(rng, c.name[i], c.former_name[i], REGIONS[c.region[i]].name_prefixes)
+                name, kinds = written_name(rng, c, i)
                 key = f"{kind}|{name.strip()}"
                 if not ctx.truth.claim("miit", key):
                     continue
@@ -464,7 +490,7 @@ class MiitWriter:
                 year = int(rng.integers(ctx.year - 4, ctx.year + 1))
                 until = f"{year + 3}-12-31" if expires else ""
                 rows.append((name, code, kind, levels[int(rng.integers(0, len(levels)))], year, until))
-                ctx.truth.add("miit", key, c.pripid[i], "local_enterprise", "missing" if not code else None, nk)
+                ctx.truth.add("miit", key, c.pripid[i], "local_enterprise", "missing" if not code else None, kinds)
         self.file.append(rows)
 
     def close(self) -> None:
@@ -499,11 +525,11 @@ class MostWriter:
                 cert = f"GR{year}{reg.province_code}{int(scrambled(c.gid[i] * 2 + (year - first) // 3, 10**6, year)):06d}"
                 if not ctx.truth.claim("most", cert):
                     continue
-                name, nk = written_name(rng, c.name[i], c.former_name[i], reg.name_prefixes, NAME_P_LIGHT)
+                name, kinds = written_name(rng, c, i, "light")
                 code, variant = written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i])) if c.uscc[i] else ("", "missing")
                 issued = dt.date(year, int(rng.integers(10, 13)), int(rng.integers(1, 29)))
                 rows.append((cert, name, code or "", fmt_date(issued, rng.random()), 3, field))
-                ctx.truth.add("most", cert, c.pripid[i], "local_enterprise", variant, nk)
+                ctx.truth.add("most", cert, c.pripid[i], "local_enterprise", variant, kinds)
         self.file.append(rows)
 
     def close(self) -> None:
@@ -537,7 +563,8 @@ class EcoWriter:
             reg = REGIONS[c.region[i]]
             for seq in range(1 + int(c.revenue[i] > 2e8 and rng.random() < 0.3)):
                 permit = f"{c.uscc[i]}{seq + 1:03d}{'P' if c.revenue[i] > 5e7 else 'U'}"
-                name, nk = written_name(rng, c.name[i], c.former_name[i], reg.name_prefixes, NAME_P_LIGHT)
+                # a second permit is for another plant, named after its site
+                name, kinds = written_name(rng, c, i, "light", site=seq > 0)
                 delivered = False
                 for y in self.years:
                     if not active_in(c.est_date[i:i + 1], c.can_date[i:i + 1], c.status[i:i + 1],
@@ -552,7 +579,7 @@ class EcoWriter:
                     lines[y].append(json.dumps(obj, ensure_ascii=False))
                     delivered = True
                 if delivered and ctx.truth.claim("eco", permit):
-                    ctx.truth.add("eco", permit, c.pripid[i], "local_enterprise", "exact", nk)
+                    ctx.truth.add("eco", permit, c.pripid[i], "local_enterprise", "exact", kinds)
         for y, ls in lines.items():
             if ls:
                 with self.paths[y].open("a", encoding="utf-8") as fh:
@@ -604,24 +631,31 @@ class CnipaWriter:
                         c.est_date[i:i + 1], c.can_date[i:i + 1], c.status[i:i + 1],
                         np.datetime64(f"{y}-01-01"), np.datetime64(f"{y}-12-31"))[0]:
                     continue
-                reg = REGIONS[c.region[i]]
                 for _ in range(int(counts[i])):
-                    applicants = [("enterprise", c.name[i], c.former_name[i], reg.name_prefixes, c.pripid[i])]
+                    applicants = [("enterprise", (c, i))]
                     u = rng.random()
                     if u < 0.10:
                         k = int(rng.integers(0, len(UNIVERSITIES)))
-                        applicants.append(("institution", UNIVERSITIES[k][0], None, (), None))
+                        applicants.append(("institution", UNIVERSITIES[k][0]))
                     elif u < 0.13 and ext_n:
-                        applicants.append(("external", ext["name"][int(rng.integers(0, ext_n))], None, (), None))
+                        j = int(rng.integers(0, ext_n))
+                        # written without its division now and then: then only the name's owner tells
+                        if rng.random() < 0.85:
+                            applicants.append(("external", (ext["name"][j], ())))
+                        else:
+                            applicants.append(("external", (render(ext["parts"][j]._replace(
+                                position=OMITTED, division=None)), ("division_dropped",))))
+                    elif u < 0.14:  # the enterprise's trade union files beside it (a staff innovation)
+                        applicants.append(("sub_organisation", (c, i)))
                     if rng.random() < 0.05:
-                        applicants.append(("person", person_names(rng, 1)[0], None, (), None))
+                        applicants.append(("person", person_names(rng, 1)[0]))
                     lines[y].append(self._record(rng, y, index, applicants))
             # persons and institutions filing on their own
             for _ in range(int(len(c) * 0.02)):
                 if rng.random() < 0.6:
-                    applicants = [("person", nm, None, (), None) for nm in person_names(rng, 1 + int(rng.random() < 0.3))]
+                    applicants = [("person", nm) for nm in person_names(rng, 1 + int(rng.random() < 0.3))]
                 else:
-                    applicants = [("institution", UNIVERSITIES[int(rng.integers(0, len(UNIVERSITIES)))][0], None, (), None)]
+                    applicants = [("institution", UNIVERSITIES[int(rng.integers(0, len(UNIVERSITIES)))][0])]
                 lines[y].append(self._record(rng, y, index, applicants))
         for y, ls in lines.items():
             if ls:
@@ -638,14 +672,23 @@ class CnipaWriter:
             granted = None
         status = "有效" if granted else ("审中" if rng.random() < 0.8 else "驳回")
         names = []
-        for pos, (akind, name, former, prefixes, pripid) in enumerate(applicants, start=1):
+        for pos, (akind, payload) in enumerate(applicants, start=1):
             key = f"{sqh}#{pos}"
             if akind == "enterprise":
-                name, nk = written_name(rng, name, former, prefixes)
-                self.ctx.truth.add("cnipa", key, pripid, "local_enterprise", None, nk)
+                c, i = payload
+                name, kinds = written_name(rng, c, i)
+                self.ctx.truth.add("cnipa", key, c.pripid[i], "local_enterprise", None, kinds)
+            elif akind == "sub_organisation":
+                c, i = payload
+                name, kinds = written_name(rng, c, i, "light")
+                name = sub_organisation(rng, name)
+                self.ctx.truth.add("cnipa", key, None, "sub_organisation", None, kinds)
+            elif akind == "external":
+                name, kinds = payload
+                self.ctx.truth.add("cnipa", key, None, "external_enterprise", None, kinds)
             else:
-                owner = {"institution": "institution", "external": "external_enterprise", "person": "person"}[akind]
-                self.ctx.truth.add("cnipa", key, None, owner, None, 0)
+                name = payload
+                self.ctx.truth.add("cnipa", key, None, akind, None)
             names.append(name)
         topic = PATENT_TOPICS[int(rng.integers(0, len(PATENT_TOPICS)))].format(
             PATENT_OBJECTS[int(rng.integers(0, len(PATENT_OBJECTS)))])
@@ -692,7 +735,7 @@ class LandWriter:
                 parcel = f"{reg.code}{int(rng.integers(1, 20)):03d}{int(rng.integers(1, 60)):03d}GB{seq:05d}"
                 if not ctx.truth.claim("land", parcel):
                     continue
-                name, nk = written_name(rng, c.name[i], c.former_name[i], reg.name_prefixes)
+                name, kinds = written_name(rng, c, i, encoding="gbk")
                 u = rng.random()
                 if u < 0.7 and c.uscc[i]:
                     ident, variant = written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i]))
@@ -708,7 +751,7 @@ class LandWriter:
                 loc = f"{reg.city}{reg.towns[int(rng.integers(0, len(reg.towns)))]}{reg.streets[int(rng.integers(0, len(reg.streets)))]}以{'东南西北'[k % 4]}"
                 rows.append((parcel, name, ident or "", loc, use, round(total_area / parcels, 2), rtype, park,
                              fmt_date(start, rng.random()), end))
-                ctx.truth.add("land", parcel, c.pripid[i], "local_enterprise", variant, nk)
+                ctx.truth.add("land", parcel, c.pripid[i], "local_enterprise", variant, kinds)
         self.file.append(rows)
 
     def close(self) -> None:

@@ -59,7 +59,7 @@ def generate(out: Path, enterprises: int, seed: int, year: int = 2025, months: i
     for index, start in enumerate(range(0, enterprises, chunk_size)):
         n = min(chunk_size, enterprises - start)
         chunk = population.chunk(index, start, n)
-        ext = population.external(index, max(1, n // 30))
+        ext = population.external(index, max(1, n // 30), chunk)
         samr.add(index, chunk, truth)
         tax.add(index, chunk, ext)
         grid.add(index, chunk)

@@ -123,8 +123,14 @@ INDIVIDUAL_INDUSTRIES = {"52": 45, "62": 25, "80": 15, "81": 8, "51": 7}
 # Regions outside the jurisdiction whose enterprises still show up in tax and patents.
 EXTERNAL_REGIONS = (
     ("310115", "上海"), ("440300", "深圳"), ("330106", "杭州"), ("320505", "苏州"), ("110108", "北京"),
-    ("440106", "广州"), ("330212", "宁波"), ("320114", "南京"),
+    ("440106", "广州"), ("330212", "宁波"), ("320114", "南京"), ("500112", "重庆"), ("510107", "成都"),
+    ("120116", "天津"), ("130104", "石家庄"),
 )
+# Divisions whose codes start like a GB 32100 authority character of institutions (1 机构编制, 5 民政): a legacy
+# taxpayer number issued there (Beijing 11, Tianjin 12, Hebei 13, Shanxi 14, Inner Mongolia 15, Chongqing 50,
+# Sichuan 51, Guizhou 52, Yunnan 53, Tibet 54) is still an enterprise's number, and elsewhere ones for contrast.
+MOVED_IN_FROM = ("110105", "120101", "130102", "140105", "150102", "500103", "510104", "520102", "530102", "540102",
+                 "310104", "420106", "610113", "370102")
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,9 @@
 """Names as departments write them: enterprises, persons, institutions, and the ways they drift."""
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
 import numpy as np
 
 TRADE_CHARS = (
@@ -31,25 +34,42 @@ UNIVERSITIES = (
     ("义乌工商职业技术学院", "12330782"), ("张家港市产业技术研究院", "52320582"), ("中国科学院苏州纳米技术与纳米仿生研究所", "12100000"),
 )
 
-# The legal forms a company name ends with, and the variant other departments swap in.
+
+# The legal forms a company name ends with (企业名称登记管理规定: 行政区划 + 字号 + 行业 + 组织形式).
 LEGAL_FORMS = ("有限公司", "股份有限公司", "有限责任公司")
 FORM_SWAP = {"有限责任公司": "有限公司", "有限公司": "有限责任公司"}
+# Where a name carries its division: first, in brackets after the trade name (字号（行政区划）行业有限公司), in
+# brackets between the industry and the legal form (字号行业（行政区划）有限公司, the "middle"), or not at all.
+FIRST, AFTER_TRADE, BEFORE_FORM, OMITTED = "first", "after_trade", "before_form", "omitted"
+BRACKETED = (AFTER_TRADE, BEFORE_FORM)
 
-# Simplified -> traditional for characters that occur in our names: some departments' legacy systems
-# still hold names typed in traditional characters.
-TRADITIONAL = str.maketrans({
-    "东": "東", "电": "電", "业": "業", "纺": "紡", "织": "織", "贸": "貿", "机": "機", "门": "門",
-    "广": "廣", "兴": "興", "绍": "紹", "张": "張", "乌": "烏", "义": "義", "龙": "龍", "发": "發",
-    "华": "華", "国": "國", "实": "實", "网": "網", "络": "絡", "设": "設", "备": "備", "药": "藥",
-    "医": "醫", "装": "裝", "饰": "飾", "产": "產", "宁": "寧", "达": "達", "丰": "豐", "汇": "匯",
-    "体": "體", "导": "導", "术": "術", "进": "進", "鑫": "鑫", "红": "紅", "顺": "順", "联": "聯",
-    "众": "眾", "旺": "旺", "隆": "隆", "锦": "錦", "绣": "繡", "银": "銀", "辉": "輝", "宏": "宏",
-    "鹏": "鵬", "骏": "駿", "飞": "飛", "云": "雲", "亿": "億", "万": "萬", "汤": "湯", "湾": "灣",
-    "际": "際", "计": "計", "讯": "訊", "车": "車", "钢": "鋼", "铁": "鐵", "属": "屬", "制": "製",
-    "团": "團", "务": "務", "责": "責", "任": "任", "限": "限", "司": "司", "气": "氣", "阳": "陽",
-})
-FULL_WIDTH_BRACKETS = str.maketrans({"(": "（", ")": "）"})
-HALF_WIDTH_BRACKETS = str.maketrans({"（": "(", "）": ")"})
+
+class NameParts(NamedTuple):
+    """A name by its components, so that departments can vary one component and keep the rest."""
+
+    division: str | None
+    position: str  # FIRST, AFTER_TRADE, BEFORE_FORM or OMITTED
+    trade: str  # 字号 (for shops and cooperatives the town comes with it)
+    word: str  # 行业 or 经营特点
+    form: str  # 组织形式 ('' for a shop)
+    tail: str = ""  # a branch's place + 分公司
+
+
+def segments(p: NameParts) -> list[str]:
+    """The name as its written segments (a space may fall between two of them)."""
+    if p.division is None or p.position == OMITTED:
+        out = [p.trade, p.word, p.form]
+    elif p.position == FIRST:
+        out = [p.division, p.trade, p.word, p.form]
+    elif p.position == AFTER_TRADE:
+        out = [p.trade, f"（{p.division}）", p.word, p.form]
+    else:
+        out = [p.trade, p.word, f"（{p.division}）", p.form]
+    return [s for s in (*out, p.tail) if s]
+
+
+def render(p: NameParts) -> str:
+    return "".join(segments(p))
 
 
 def person_names(rng: np.random.Generator, n: int) -> list[str]:
@@ -65,32 +85,149 @@ def trade_name(rng: np.random.Generator) -> str:
     return "".join(TRADE_CHARS[i] for i in rng.integers(0, len(TRADE_CHARS), k))
 
 
-def drift_name(name: str, kind: int, former: str | None, city_prefixes: tuple[str, ...]) -> str:
-    """One of the ways a department's copy of a name differs from the registry's.
+# ------------------------------------------------------------------------------------------ variations
+# How a department's copy of a name differs from the registry's. A record carries none, one, or several at once
+# (a former name in traditional characters with a space before the legal form, say).
+DIVISION_KINDS = ("division_dropped", "division_moved", "division_respelled", "division_added")
+VARIATION_KINDS = (*DIVISION_KINDS, "abbreviated", "former_name", "legal_form_swapped", "site_suffix",
+                   "traditional", "spaces", "full_width")
+# relative frequency of each kind among records that vary, where the kind applies
+KIND_WEIGHTS = {"division_dropped": 18, "division_moved": 5, "division_respelled": 6, "division_added": 30,
+                "abbreviated": 9, "former_name": 40, "legal_form_swapped": 14, "traditional": 9, "spaces": 10,
+                "full_width": 8}
+# the order in which they are applied: the structure first, then the characters
+APPLY_ORDER = ("former_name", *DIVISION_KINDS, "abbreviated", "legal_form_swapped", "site_suffix", "spaces",
+               "traditional", "full_width")
+SITE_SUFFIXES = ("二厂", "一分厂", "三厂", "车间", "二车间", "仓库", "成品仓库", "研发楼", "宿舍", "（三期）", "（新厂区）")
+SUB_ORGANISATIONS = ("工会委员会", "工会", "党支部", "食堂", "职工食堂", "团委")
+IDEOGRAPHIC_SPACE = "\u3000"
 
-    kind: 0 exact, 1 bracket width flipped, 2 spaces, 3 traditional characters, 4 city prefix dropped,
-    5 legal-form swap, 6 former name (when the enterprise was renamed).
-    """
-    if kind == 1:
-        flipped = name.translate(FULL_WIDTH_BRACKETS)
-        return flipped if flipped != name else name.translate(HALF_WIDTH_BRACKETS)
-    if kind == 2:
-        for form in LEGAL_FORMS[::-1]:
-            if name.endswith(form) and len(name) > len(form) + 2:
-                return name[: -len(form)] + " " + form
-        return name[:2] + " " + name[2:]
-    if kind == 3:
-        return name.translate(TRADITIONAL)
-    if kind == 4:
-        for prefix in sorted(city_prefixes, key=len, reverse=True):
-            if name.startswith(prefix) and len(name) > len(prefix) + 5:
-                return name[len(prefix):]
-        return name
-    if kind == 5:
-        for form, other in FORM_SWAP.items():
-            if name.endswith(form) and not name.endswith("股份" + form):
-                return name[: -len(form)] + other
-        return name
-    if kind == 6 and former:
-        return former
-    return name
+
+class Traditional:
+    """Simplified -> traditional with a maintained conversion library (zhconv-rs: MediaWiki's conversion tables),
+    not a hand-picked map: the whole name as one system converts it (Taiwan or Hong Kong usage), or only some
+    characters, as a name retyped from an old certificate reads. The pipeline does not use this library, so its
+    own traditional -> simplified folding is tested against another dictionary than its own."""
+
+    VARIANTS = ("zh-hant", "zh-hant", "zh-tw", "zh-hk")
+
+    def __init__(self):
+        from zhconv_rs import zhconv
+
+        self._convert = zhconv
+        self._char: dict[str, str] = {}
+
+    def whole(self, text: str, variant: str) -> str:
+        return self._convert(text, variant)
+
+    def char(self, ch: str) -> str:
+        if ch not in self._char:
+            self._char[ch] = self._convert(ch, "zh-hant")
+        return self._char[ch]
+
+
+@lru_cache(maxsize=1)
+def traditional() -> Traditional:
+    return Traditional()
+
+
+def _respell(division: str, spellings: tuple[str, ...], rng: np.random.Generator) -> str | None:
+    options = [s for s in spellings if s != division]
+    return options[int(rng.integers(0, len(options)))] if options else None
+
+
+def _abbreviate(p: NameParts, keep_form: bool, rng: np.random.Generator) -> NameParts:
+    """简称 as departments type them: no legal form, 公司 for 有限公司, no industry word, or a shorter one."""
+    options = []
+    if not keep_form and p.form in LEGAL_FORMS:
+        options += ["no_form", "short_form"]
+    # without its industry a name keeps its division (东莞市华鑫有限公司): a bare 字号 + 组织形式 identifies nobody
+    if p.word and p.form and p.division is not None and p.position != OMITTED:
+        options.append("no_word")
+    if p.word.endswith("科技") and len(p.word) > 2:
+        options.append("short_word")
+    if not options:
+        return p
+    pick = options[int(rng.integers(0, len(options)))]
+    if pick == "no_form":
+        return p._replace(form="")
+    if pick == "short_form":
+        return p._replace(form="股份公司" if p.form == "股份有限公司" else "公司")
+    if pick == "no_word":
+        return p._replace(word="")
+    return p._replace(word=p.word[:-2])
+
+
+def vary(rng: np.random.Generator, parts: NameParts, former: NameParts | None, kinds: list[str],
+         spellings: tuple[str, ...], towns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The name with `kinds` applied, and the kinds that really changed it (a kind that happens to change
+    nothing, traditional characters on a name that has none, say, is not counted)."""
+    chosen = set(kinds)
+    p = parts
+    done: list[str] = []
+    text = render(p)
+    for kind in APPLY_ORDER:
+        if kind not in chosen:
+            continue
+        before = text
+        if kind == "former_name" and former is not None:
+            p = former
+        elif kind == "division_dropped" and p.division is not None:
+            p = p._replace(position=OMITTED, division=None)
+        elif kind == "division_moved" and p.division is not None and p.position != OMITTED:
+            others = [x for x in (FIRST, AFTER_TRADE, BEFORE_FORM) if x != p.position]
+            to = others[int(rng.integers(0, len(others)))]
+            # in brackets a division is written as its short name, first as its full name
+            division = spellings[0] if to == FIRST else spellings[-1]
+            p = p._replace(position=to, division=division)
+        elif kind == "division_respelled" and p.division is not None and p.position != OMITTED:
+            to = _respell(p.division, spellings, rng)
+            if to:
+                p = p._replace(division=to)
+        elif kind == "division_added" and (p.division is None or p.position == OMITTED):
+            p = p._replace(position=FIRST, division=spellings[0])
+        elif kind == "abbreviated":
+            p = _abbreviate(p, "legal_form_swapped" in chosen, rng)
+        elif kind == "legal_form_swapped" and p.form in FORM_SWAP:
+            p = p._replace(form=FORM_SWAP[p.form])
+        elif kind == "site_suffix":
+            u = rng.random()
+            if u < 0.25:
+                suffix = f"（{towns[int(rng.integers(0, len(towns)))]}厂区）"
+            else:
+                suffix = SITE_SUFFIXES[int(rng.integers(0, len(SITE_SUFFIXES)))]
+            p = p._replace(tail=p.tail + suffix)
+        if kind in ("spaces", "traditional", "full_width"):
+            if kind == "spaces":
+                segs = segments(p)
+                if len(segs) > 1:
+                    gaps = rng.random(len(segs) - 1) < 0.4
+                    gaps[int(rng.integers(0, len(gaps)))] = True
+                    text = segs[0] + "".join((" " if g else "") + s for g, s in zip(gaps.tolist(), segs[1:]))
+            elif kind == "traditional":
+                conv = traditional()
+                if rng.random() < 0.6:
+                    text = conv.whole(text, conv.VARIANTS[int(rng.integers(0, len(conv.VARIANTS)))])
+                else:
+                    mixed = rng.random(len(text)) < 0.5
+                    text = "".join(conv.char(ch) if m else ch for ch, m in zip(text, mixed.tolist()))
+            else:
+                flipped = text.translate(_WIDTH_FLIP)
+                text = flipped
+        else:
+            text = render(p)
+        if text != before:
+            done.append(kind)
+    return text, tuple(done)
+
+
+_WIDTH_FLIP = str.maketrans({"（": "(", "）": ")", "(": "（", ")": "）", " ": IDEOGRAPHIC_SPACE,
+                             IDEOGRAPHIC_SPACE: " "})
+
+
+def sub_organisation(rng: np.random.Generator, enterprise_name: str) -> str:
+    """A body inside an enterprise that holds accounts and files applications in its own name, yet is not the
+    enterprise and is not in the market-entity registry (a trade union, a party branch, a canteen)."""
+    if rng.random() < 0.15:
+        return f"中共{enterprise_name}支部委员会"
+    return enterprise_name + SUB_ORGANISATIONS[int(rng.integers(0, len(SUB_ORGANISATIONS)))]

@@ -14,10 +14,13 @@ import numpy as np
 
 from . import codes
 from .geography import (
-    EXTERNAL_REGIONS, GENERAL_INDUSTRIES, INDIVIDUAL_INDUSTRIES, REGIONS, check_profiles, classes_by_division,
+    EXTERNAL_REGIONS, GENERAL_INDUSTRIES, MOVED_IN_FROM, INDIVIDUAL_INDUSTRIES, REGIONS, check_profiles, classes_by_division,
     industry_table, is_industrial,
 )
-from .names import INDIVIDUAL_SHOP_WORDS, INDUSTRY_WORDS, LEGAL_FORMS, person_names, trade_name
+from .names import (
+    AFTER_TRADE, BEFORE_FORM, FIRST, INDIVIDUAL_SHOP_WORDS, INDUSTRY_WORDS, LEGAL_FORMS, OMITTED, NameParts, person_names,
+    render, trade_name,
+)
 
 USCC_REFORM = np.datetime64("2015-10-01")
 CATEGORIES = ("company", "branch", "individual", "sole", "nonco", "coop")
@@ -49,6 +52,9 @@ class Chunk:
     regno: list[str | None]
     name: list[str]
     former_name: list[str | None]
+    name_parts: list[NameParts]  # the name by its components (names.render(name_parts[i]) == name[i])
+    former_parts: list[NameParts | None]
+    tax_division: list[str]  # the division in the entity's legacy taxpayer number
     rename_date: np.ndarray
     dom: list[str]
     lerep: list[str]
@@ -138,50 +144,64 @@ class Population:
     def rng(self, *salt: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, *salt])
 
-    def _unique(self, rng: np.random.Generator, make) -> str:
+    def _unique_parts(self, make) -> NameParts:
         for _ in range(20):
-            name = make()
+            parts = make()
+            name = render(parts)
             if name not in self._names:
                 self._names.add(name)
-                return name
+                return parts
         raise RuntimeError("name space exhausted")
 
-    def company_name(self, rng, region, industry: str, category: str) -> str:
+    def company_name(self, rng, region, industry: str, category: str) -> NameParts:
         words = INDUSTRY_WORDS.get(industry[:2], ("科技",))
         if category == "company":
             form = LEGAL_FORMS[int(rng.choice(3, p=[0.72, 0.08, 0.20]))]
         elif category == "sole":
-            form = rng.choice(("厂", "商行", "经营部"))
+            form = str(rng.choice(("厂", "商行", "经营部")))
         elif category == "nonco":
-            form = rng.choice(("厂", "公司", "总公司"))
+            form = str(rng.choice(("厂", "公司", "总公司")))
         else:
             form = "专业合作社"
 
-        def make():
+        def make() -> NameParts:
             word = words[int(rng.integers(0, len(words)))]
             tn = trade_name(rng)
             if category == "coop":
                 town = region.towns[int(rng.integers(0, len(region.towns)))]
-                return f"{region.name_prefixes[0]}{town}{tn}农业{form}"
+                return NameParts(region.name_prefixes[0], FIRST, town + tn, "农业", form)
             style = rng.random()
+            if category == "company":
+                # the division first (in any of its spellings), in brackets after the trade name or before the
+                # legal form, or left out (allowed for enterprises approved without one)
+                if style < 0.56:
+                    return NameParts(region.name_prefixes[0], FIRST, tn, word, form)
+                if style < 0.72:
+                    return NameParts(region.name_prefixes[1], FIRST, tn, word, form)
+                if style < 0.80:
+                    return NameParts(region.name_prefixes[2], FIRST, tn, word, form)
+                if style < 0.90:
+                    return NameParts(region.short, AFTER_TRADE, tn, word, form)
+                if style < 0.95:
+                    return NameParts(region.short, BEFORE_FORM, tn, word, form)
+                return NameParts(None, OMITTED, tn, word, form)
             if style < 0.62:
-                return f"{region.name_prefixes[0]}{tn}{word}{form}"
+                return NameParts(region.name_prefixes[0], FIRST, tn, word, form)
             if style < 0.80:
-                return f"{region.name_prefixes[1]}{tn}{word}{form}"
-            if style < 0.90 and category == "company":
-                return f"{tn}（{region.short}）{word}{form}"
-            return f"{region.name_prefixes[2]}{tn}{word}{form}"
+                return NameParts(region.name_prefixes[1], FIRST, tn, word, form)
+            return NameParts(region.name_prefixes[2], FIRST, tn, word, form)
 
-        return self._unique(rng, make)
+        return self._unique_parts(make)
 
-    def individual_name(self, rng, region, industry: str) -> str:
+    def individual_name(self, rng, region, industry: str) -> NameParts:
         words = INDIVIDUAL_SHOP_WORDS.get(industry[:2], ("经营部",))
 
-        def make():
+        def make() -> NameParts:
             town = region.towns[int(rng.integers(0, len(region.towns)))]
-            return f"{region.name_prefixes[0]}{town}{trade_name(rng)}{words[int(rng.integers(0, len(words)))]}"
+            return NameParts(region.name_prefixes[0], FIRST, town + trade_name(rng),
+                             words[int(rng.integers(0, len(words)))], "")
 
-        return self._unique(rng, make)
+        return self._unique_parts(make)
 
     def chunk(self, index: int, start: int, n: int) -> Chunk:
         rng = self.rng(1, index)
@@ -264,7 +284,7 @@ class Population:
         regcap_wan = np.where(is_ind, np.round(np.minimum(regcap_wan, 50), 2), regcap_wan)
         regcapcur = [CURRENCIES[k] for k in rng.choice(4, size=n, p=(0.94, 0.03, 0.02, 0.01))]
 
-        names: list[str] = []
+        parts: list[NameParts] = []
         parent = np.full(n, -1, dtype=np.int64)
         candidates = [i for i in range(n) if category[i] == "company"]
         for i in range(n):
@@ -275,15 +295,16 @@ class Population:
                 if p < i:
                     parent[i] = p
                     industry[i] = industry[p]
-                    names.append(self._unique(rng, lambda p=p, reg=reg: (
-                        f"{names[p]}{reg.towns[int(rng.integers(0, len(reg.towns)))]}"
-                        f"{'第二' if rng.random() < 0.2 else ''}分公司")))
+                    parts.append(self._unique_parts(lambda p=p, reg=reg: parts[p]._replace(tail=(
+                        f"{reg.towns[int(rng.integers(0, len(reg.towns)))]}"
+                        f"{'第二' if rng.random() < 0.2 else ''}分公司"))))
                     continue
                 category[i] = cat = "company"
             if cat == "individual":
-                names.append(self.individual_name(rng, reg, industry[i]))
+                parts.append(self.individual_name(rng, reg, industry[i]))
             else:
-                names.append(self.company_name(rng, reg, industry[i], cat))
+                parts.append(self.company_name(rng, reg, industry[i], cat))
+        names = [render(p) for p in parts]
         enttype = []
         for i, cat in enumerate(category):
             if cat == "company":
@@ -296,13 +317,20 @@ class Population:
 
         renamed = np.array([c in ("company", "sole") for c in category]) & (rng.random(n) < 0.08) & (
             est_date < self.year_end - 365)
-        former: list[str | None] = []
+        former_parts: list[NameParts | None] = []
         for i in range(n):
             if renamed[i]:
                 reg = REGIONS[region[i]]
-                former.append(self.company_name(rng, reg, industry[i], category[i]))
+                former_parts.append(self.company_name(rng, reg, industry[i], category[i]))
             else:
-                former.append(None)
+                former_parts.append(None)
+        former = [render(p) if p else None for p in former_parts]
+        # Enterprises that moved here from elsewhere before the 2015 reform: their legacy 税务登记号 still carries
+        # the division of the tax office that issued it (Beijing 11, Chongqing 50, Sichuan 51 ...).
+        moved_in = old & (rng.random(n) < 0.08)
+        origin = rng.integers(0, len(MOVED_IN_FROM), n)
+        tax_division = [MOVED_IN_FROM[o] if m else REGIONS[r].code
+                        for r, m, o in zip(region.tolist(), moved_in.tolist(), origin.tolist())]
         rename_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         rename_date[renamed] = random_dates(rng, est_date[renamed] + 60, np.full(renamed.sum(), self.year_end - 60))
 
@@ -328,25 +356,54 @@ class Population:
             gid=gid, pripid=[pripid_for(self.seed, int(g)) for g in gid], region=region, park=park,
             category=category, enttype=enttype, industry=industry, industry_written=written, est_date=est_date,
             status=status, can_date=can_date, uscc=uscc, uscc_pilot=pilot, org_code=org, regno=regno, name=names,
-            former_name=former, rename_date=rename_date, dom=dom, lerep=lerep, cerno=cerno, tel=tel,
+            former_name=former, name_parts=parts, former_parts=former_parts, tax_division=tax_division,
+            rename_date=rename_date, dom=dom, lerep=lerep, cerno=cerno, tel=tel,
             regcap_wan=regcap_wan, regcapcur=regcapcur, revenue=revenue, growth=growth, margin=margin,
             productivity=productivity, employees=employees, energy_intensity=intensity, industrial=industrial,
             parent=parent,
         )
 
-    def external(self, index: int, n: int) -> dict:
-        """Enterprises registered elsewhere that still appear in local tax and patent records."""
+    def external(self, index: int, n: int, chunk: Chunk | None = None) -> dict:
+        """Enterprises registered elsewhere that still appear in local tax and patent records. Some carry the
+        same trade name, industry and legal form as a local enterprise (only the division differs): a name core
+        is not an identity."""
         rng = self.rng(2, index)
         gid = np.arange(n, dtype=np.int64) + 90_000_000 + index * 1_000_000
         org = org_codes(gid, rng.random(n) < 0.6, salt=self.seed % 1000)
-        out = {"uscc": [], "name": [], "revenue": np.exp(rng.normal(np.log(2e7), 1.2, n))}
+        out = {"uscc": [], "legacy": [], "name": [], "parts": [], "twin": [],
+               "revenue": np.exp(rng.normal(np.log(2e7), 1.2, n))}
+        companies = [i for i in range(len(chunk))
+                     if chunk.category[i] == "company" and chunk.name_parts[i].form in LEGAL_FORMS] if chunk else []
         for i in range(n):
             code, city = EXTERNAL_REGIONS[int(rng.integers(0, len(EXTERNAL_REGIONS)))]
             out["uscc"].append(codes.make_uscc("9", "1", code, org[i]))
-            words = INDUSTRY_WORDS[("39", "65", "51", "34", "26")[int(rng.integers(0, 5))]]
-            out["name"].append(self._unique(
-                rng, lambda city=city, words=words: f"{city}{trade_name(rng)}{words[int(rng.integers(0, len(words)))]}有限公司"))
+            out["legacy"].append(code + org[i])
+            twin = companies[int(rng.integers(0, len(companies)))] if companies and rng.random() < 0.4 else -1
+            if twin >= 0:
+                local = chunk.name_parts[twin]
+                position = FIRST if rng.random() < 0.8 else AFTER_TRADE
+                make = lambda local=local, city=city, position=position: NameParts(
+                    city, position, local.trade, local.word, local.form)
+            else:
+                words = INDUSTRY_WORDS[("39", "65", "51", "34", "26")[int(rng.integers(0, 5))]]
+                make = lambda city=city, words=words: NameParts(
+                    city, FIRST, trade_name(rng), words[int(rng.integers(0, len(words)))], "有限公司")
+            parts = self._unique_parts(make) if twin < 0 else self._unique_parts_or_none(make)
+            if parts is None:  # the twin's name with this city is taken: an ordinary name instead
+                twin = -1
+                parts = self._unique_parts(lambda city=city: NameParts(city, FIRST, trade_name(rng), "科技", "有限公司"))
+            out["parts"].append(parts)
+            out["name"].append(render(parts))
+            out["twin"].append(chunk.pripid[twin] if twin >= 0 else None)
         return out
+
+    def _unique_parts_or_none(self, make) -> NameParts | None:
+        parts = make()
+        name = render(parts)
+        if name in self._names:
+            return None
+        self._names.add(name)
+        return parts
 
 
 def industry_name(code: str) -> str:

@@ -45,10 +45,12 @@ def redeliver(root: Path, source: str, period: str, seed: int = 0, share: float 
         factor = float(rng.uniform(0.8, 1.25))
         if source == "tax":
             vat = round(number(row[3]) * factor, 2)
+            vat = vat if vat != number(row[3]) else vat + 0.01  # a correction changes the amount
             row[3] = f"{vat:.2f}"
             row[total_col] = f"{vat + number(row[4]) + number(row[5]):.2f}"
         else:
             kwh = round(number(row[6]) * factor)
+            kwh = kwh if kwh != number(row[6]) else kwh + 1  # a small reading can round back to itself
             price = number(row[7]) / max(number(row[6]), 1)
             row[6], row[7] = str(kwh), f"{kwh * price:.2f}"
     buf = io.StringIO()

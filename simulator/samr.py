@@ -118,7 +118,7 @@ class SamrWriter:
                 PARKCODE=c.park[i],
                 UPDATE_TIME=dt.datetime.combine(last, dt.time(9, 0)) + dt.timedelta(seconds=int(rng.integers(0, 30000))),
             ))
-            truth.add("samr", c.pripid[i], c.pripid[i], "local_enterprise", "exact", 0)
+            truth.add("samr", c.pripid[i], c.pripid[i], "local_enterprise", "exact")
         with self.engine.begin() as con:
             con.execute(T_SCZTDJ.insert(), main)
             if changes:

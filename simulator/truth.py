@@ -12,9 +12,13 @@ RECORD_SCHEMA = pa.schema([
     ("pripid", pa.string()),  # the S1 entity the record truly belongs to, or null
     ("owner_kind", pa.string()),  # local_enterprise, external_enterprise, person, institution
     ("code_variant", pa.string()),  # how the record writes the owner's code (exact, lower, typo, legacy, ...)
-    ("name_variant", pa.int8()),  # simulator.names.drift_name kind, -1 where the record has no name
+    ("name_variant", pa.int8()),  # kept for earlier readers: the number of name variations, as `variations`
+    ("variations", pa.int8()),  # how many ways the record's name differs from the registry's at once (0 = as registered)
+    ("variation_kinds", pa.string()),  # which, ';'-separated in the order applied (simulator.names.VARIATION_KINDS)
 ])
-OWNER_KINDS = ("local_enterprise", "external_enterprise", "person", "institution")
+# sub_organisation: a trade union, party branch or canteen of an enterprise, holding an account or an application
+# in its own name; it is not the enterprise and not in the market-entity registry
+OWNER_KINDS = ("local_enterprise", "external_enterprise", "person", "institution", "sub_organisation")
 
 
 class Truth:
@@ -36,14 +40,19 @@ class Truth:
         return True
 
     def add(self, source: str, key: str, pripid: str | None, owner_kind: str,
-            code_variant: str | None = None, name_variant: int = -1) -> None:
+            code_variant: str | None = None, kinds: tuple[str, ...] = ()) -> None:
+        """`kinds`: the name variations the record's name carries (none: written as registered)."""
+        if owner_kind not in OWNER_KINDS:
+            raise ValueError(f"truth for {source} {key}: unknown owner kind {owner_kind!r}")
         b = self._buffer
         b["source_system"].append(source)
         b["source_record_key"].append(key)
         b["pripid"].append(pripid)
         b["owner_kind"].append(owner_kind)
         b["code_variant"].append(code_variant)
-        b["name_variant"].append(name_variant)
+        b["name_variant"].append(len(kinds))
+        b["variations"].append(len(kinds))
+        b["variation_kinds"].append(";".join(kinds))
         if len(b["source_system"]) >= 200_000:
             self.flush()
 
