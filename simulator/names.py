@@ -42,6 +42,8 @@ FORM_SWAP = {"有限责任公司": "有限公司", "有限公司": "有限责任
 # brackets between the industry and the legal form (字号行业（行政区划）有限公司, the "middle"), or not at all.
 FIRST, AFTER_TRADE, BEFORE_FORM, OMITTED = "first", "after_trade", "before_form", "omitted"
 BRACKETED = (AFTER_TRADE, BEFORE_FORM)
+# not a registered form: a clerk who moves the division behind the trade name and leaves out its brackets
+AFTER_TRADE_BARE = "after_trade_bare"
 
 
 class NameParts(NamedTuple):
@@ -63,6 +65,8 @@ def segments(p: NameParts) -> list[str]:
         out = [p.division, p.trade, p.word, p.form]
     elif p.position == AFTER_TRADE:
         out = [p.trade, f"（{p.division}）", p.word, p.form]
+    elif p.position == AFTER_TRADE_BARE:
+        out = [p.trade, p.division, p.word, p.form]
     else:
         out = [p.trade, p.word, f"（{p.division}）", p.form]
     return [s for s in (*out, p.tail) if s]
@@ -177,6 +181,8 @@ def vary(rng: np.random.Generator, parts: NameParts, former: NameParts | None, k
         elif kind == "division_moved" and p.division is not None and p.position != OMITTED:
             others = [x for x in (FIRST, AFTER_TRADE, BEFORE_FORM) if x != p.position]
             to = others[int(rng.integers(0, len(others)))]
+            if to == AFTER_TRADE and rng.random() < 0.25:
+                to = AFTER_TRADE_BARE
             # in brackets a division is written as its short name, first as its full name
             division = spellings[0] if to == FIRST else spellings[-1]
             p = p._replace(position=to, division=division)
