@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 
 export LAKEHOUSE_HOME ?= $(CURDIR)/var
 export DAGSTER_HOME ?= $(LAKEHOUSE_HOME)/dagster
-export LAKEHOUSE_SOURCES_ROOT ?= $(LAKEHOUSE_HOME)/sources
-export SAMR_DB_URL ?= sqlite:///$(LAKEHOUSE_SOURCES_ROOT)/samr/samr.db
+# LAKEHOUSE_SOURCES_ROOT and SAMR_DB_URL get no default here: whether the user configured a sources root decides
+# whether default data may be generated (only into $(LAKEHOUSE_HOME)/sources, never into a configured root), and
+# pipelines/resources.py derives both defaults when they are unset
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 UI_PORT ?= 3000
