@@ -144,7 +144,7 @@ class TaxWriter:
         taxable = np.array([k is not None for k in keys])
         vat_rate = np.where(c.industrial, 0.028, 0.022) * np.exp(rng.normal(0, 0.2, n))
         office = [REGIONS[r].tax_office for r in c.region]
-        late: list[tuple] = []  # returns of the previous month filed late, delivered with this month
+        late: list[tuple] = []  # the previous month's returns filed late: delivered with this month
         for k, m in enumerate(ctx.months):
             start, end = month_bounds(m)
             mi = int(m[4:]) - 1
@@ -164,12 +164,11 @@ class TaxWriter:
             cols = [fmt_amount(a, sep) for a in (vat, cit, other, total, rev)]
             period = self.period_style[m]
             rows = [(keys[i], names[i], period, *vals, office[i]) for i, *vals in zip(idx.tolist(), *cols)]
-            rows, late = late + rows, [rows[j] for j in np.flatnonzero(rng.random(len(rows)) < LATE_FILING_P).tolist()]
-            if k == len(ctx.months) - 1:
-                late = []  # the last month's late returns fall into a delivery after the window
-            else:
-                moved = {id(r) for r in late}
-                rows = [r for r in rows if id(r) not in moved]
+            # a few returns arrive with the next month's delivery, still for their own period (none of the last
+            # month's: the delivery after it is outside the window)
+            filed_late = (rng.random(len(rows)) < LATE_FILING_P) & (k < len(ctx.months) - 1)
+            rows, late = late + [r for r, f in zip(rows, filed_late.tolist()) if not f], [
+                r for r, f in zip(rows, filed_late.tolist()) if f]
             # external enterprises that pay tax here
             eidx = np.flatnonzero(ext_files)
             erev = ext["revenue"][eidx] / 12 * 0.1
