@@ -6,11 +6,14 @@
     column of `columns` must be in the file's header (in any order, other columns ignored); values are text,
     trimmed, '' is NULL. -#}
 {% macro reference_file(env_name, default_seed, columns) -%}
+    {#- the seed is a dependency whether or not the file replaces it: the asset graph (parsed once, without the
+        variable) and the build's order must agree -#}
+    {%- set seed = ref(default_seed) -%}
     {%- set path = env_var(env_name, '') | trim -%}
     {%- if path == '' -%}
         (select {% for c in columns %}nullif(trim(cast({{ adapter.quote(c) }} as {{ dbt.type_string() }})), '') as {{ c }}{{ ", " if not loop.last }}{% endfor %},
             cast('seed:{{ default_seed }}' as {{ dbt.type_string() }}) as reference_file
-         from {{ ref(default_seed) }})
+         from {{ seed }})
     {%- else -%}
         {%- if execute -%}{{ check_reference_file_columns(path, env_name, columns) }}{%- endif -%}
         (select {% for c in columns %}nullif(trim({{ adapter.quote(c) }}), '') as {{ c }}{{ ", " if not loop.last }}{% endfor %},
