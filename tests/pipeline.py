@@ -61,7 +61,7 @@ def build_warehouse(root: Path, home: Path) -> dg.ExecuteInProcessResult:
 
 
 def build_and_publish(root: Path, home: Path, instance: dg.DagsterInstance | None = None,
-                      assets: list | None = None) -> dg.ExecuteInProcessResult:
+                      assets: list | None = None, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
     """The `build_and_publish` job's assets (dbt build, staged extracts and their gate, publication) in one run."""
     from assets.publish.assets import PUBLISH_ASSETS
     from assets.transform.assets import warehouse_models
@@ -73,7 +73,7 @@ def build_and_publish(root: Path, home: Path, instance: dg.DagsterInstance | Non
     try:
         resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
         return dg.materialize(assets or [warehouse_models, *PUBLISH_ASSETS], resources=resources, instance=instance,
-                              raise_on_error=False)
+                              raise_on_error=False, run_config=run_config)
     finally:
         if previous is None:
             os.environ.pop("LAKEHOUSE_HOME", None)

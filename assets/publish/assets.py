@@ -20,8 +20,10 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 
-from assets.landing.assets import CONSERVATION_CHECK, asset_key as landing_key, conservation
+from assets.landing.assets import asset_key as landing_key, conservation
+from assets.landing.completeness import missing_deliveries
 from assets.landing.contract import DATASETS
+from assets.landing.deliveries import SNAPSHOT
 from assets.landing.land import bronze_dir
 from assets.metadata import markdown_table
 from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
@@ -33,7 +35,8 @@ OWNERS = ["team:data-engineering"]
 GX_CHECK = "great_expectations"
 PII_CHECK = "no_personal_data"
 UPSTREAM_CHECK = "upstream_checks_passed"
-GATES = (GX_CHECK, PII_CHECK, UPSTREAM_CHECK)
+COMPLETE_CHECK = "deliveries_complete"
+GATES = (GX_CHECK, PII_CHECK, UPSTREAM_CHECK, COMPLETE_CHECK)
 ANALYTICS_KEY = dg.AssetKey(["published", "analytics_duckdb"])
 
 
@@ -80,6 +83,33 @@ def landing_conservation(lake: Path) -> list[str]:
     return failures
 
 
+def failed_landing_attempts(instance: dg.DagsterInstance) -> list[dict]:
+    """Landings whose latest attempt did not materialize (a delivery that failed, or a run that died): what landed
+    before it may be stale, so it is a gap like a delivery never landed."""
+    storage = instance.event_log_storage
+    gaps = []
+    for ds in DATASETS:
+        key = landing_key(ds)
+        if ds.partitioning != "snapshot":
+            attempts = storage.get_latest_asset_partition_materialization_attempts_without_materializations(key)
+            gaps += [{"dataset": ds.asset_name, "partition": partition, "delivery": f"run {run_id}",
+                      "problem": "the latest attempt to land it did not succeed"}
+                     for partition, (run_id, _) in sorted(attempts.items())]
+            continue
+        planned = storage.get_latest_planned_materialization_info(key)
+        done = instance.get_latest_materialization_event(key)
+        if planned and (done is None or done.run_id != planned.run_id):
+            run = instance.get_run_by_id(planned.run_id)
+            if run is not None and run.is_finished:
+                gaps.append({"dataset": ds.asset_name, "partition": SNAPSHOT, "delivery": f"run {planned.run_id}",
+                             "problem": "the latest attempt to land it did not succeed"})
+    return gaps
+
+
+def gap_name(gap: dict) -> str:
+    return f"{gap['dataset']}:{gap['partition']}"
+
+
 def failed_dbt_tests(instance: dg.DagsterInstance) -> tuple[int, list[str]]:
     """The latest result of every dbt test (an asset check of warehouse_models) that has error severity."""
     keys = list(warehouse_models.check_keys)
@@ -107,6 +137,12 @@ def table_schema(manifest: dict) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in manifest["schema"]])
 
 
+class GateConfig(dg.Config):
+    # gaps an operator accepts by name (`tax_returns:2025-03`, as the deliveries_complete check names them): the
+    # version is published without them, and its manifest records them
+    accept_gaps: list[str] = []
+
+
 @dg.multi_asset(
     specs=[dg.AssetSpec(staged_key(p), deps=[mart_key(p)], group_name="published", owners=OWNERS,
                         kinds={"parquet", "great_expectations"}, tags={"layer": "gate"},
@@ -119,19 +155,27 @@ def table_schema(manifest: dict) -> dg.TableSchema:
                           description="no ID number, phone number or S1 personal column in the staged files"),
         dg.AssetCheckSpec(UPSTREAM_CHECK, asset=staged_key(p), blocking=True,
                           description="every error-severity dbt test passed and every landed delivery conserved its rows"),
+        dg.AssetCheckSpec(COMPLETE_CHECK, asset=staged_key(p), blocking=True,
+                          description="every delivery in the sources root has landed as it is now, and no landing's "
+                                      "latest attempt failed, unless an operator accepted the gap by name "
+                                      "(run config accept_gaps; the manifest records it)"),
     )],
     pool=WAREHOUSE_POOL,  # it reads the build warehouse: never while another run writes it
     required_resource_keys={"settings"},
     description="Stage every published extract and gate it (write and audit of write-audit-publish).",
 )
-def staged_extracts(context: dg.AssetExecutionContext):
+def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
     from data_quality.validate import row_count_bounds, validate
 
     settings = context.resources.settings
     published = settings.published_path
     version = run_version(context)
+    gaps = missing_deliveries(settings.sources_path, settings.lake_path, settings.samr_url() is not None)
+    gaps += failed_landing_attempts(context.instance)
+    accepted = [g for g in gaps if gap_name(g) in config.accept_gaps or g["delivery"] in config.accept_gaps]
+    blocking_gaps = [g for g in gaps if g not in accepted]
     provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
-                  "deliveries": deliveries(settings.lake_path)}
+                  "deliveries": deliveries(settings.lake_path), "accepted_gaps": accepted}
     con = duckdb.connect()
     con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
     staged: dict[str, tuple[Path, dict]] = {}
@@ -186,6 +230,17 @@ def staged_extracts(context: dg.AssetExecutionContext):
                       "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in upstream_failed) or "none")},
             description=("failed upstream: " + "; ".join(upstream_failed))[:1000] if upstream_failed
             else f"{dbt_checked} dbt tests and every landed delivery passed")
+
+        yield dg.AssetCheckResult(
+            asset_key=staged_key(p), check_name=COMPLETE_CHECK, passed=not blocking_gaps,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"sources_root": str(settings.sources_path), "gaps": len(blocking_gaps),
+                      "accepted_gaps": dg.MetadataValue.md(markdown_table(accepted) if accepted else "none"),
+                      "missing": dg.MetadataValue.md(markdown_table(blocking_gaps) if blocking_gaps else "none")},
+            description=("not landed: " + "; ".join(f"{gap_name(g)} ({g['delivery']}): {g['problem']}"
+                                                    for g in blocking_gaps))[:1000] if blocking_gaps
+            else "every delivery in the sources root has landed" + (
+                f" ({len(accepted)} gap(s) accepted by the operator)" if accepted else ""))
 
 
 class PublicationConfig(dg.Config):

@@ -94,6 +94,11 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settin
         events.extend(invocation.stream())
     except Exception as e:  # what dbt built before failing is still reported, then the failure
         error = e
+        # dbt may still hold the warehouse when the stream stops early: reading it now would fail on DuckDB's lock
+        # and hide dbt's own error
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+        invocation.process.wait()
     keep_run_results(invocation.target_path, settings.home_path / "dbt")
     yield from with_row_counts(context, events, settings.warehouse_path)
     if error is not None:
