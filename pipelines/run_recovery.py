@@ -214,3 +214,14 @@ def patch_pool_wait() -> None:
     ActiveExecution.sleep_til_ready = sleep_til_ready
     ActiveExecution.check_for_interrupts = check_for_interrupts
     _PATCHED = True
+
+
+def main() -> int:
+    """`python -m pipelines.run_recovery`: run the dead-run check on $DAGSTER_HOME's instance now, print what it did."""
+    reaped = reap_dead_runs(dg.DagsterInstance.get())
+    print("\n".join(r.summary() for r in reaped) or "no dead run")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

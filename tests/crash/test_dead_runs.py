@@ -41,6 +41,23 @@ RUNNER = textwrap.dedent("""
     sys.exit(0 if result.success else 3)
 """)
 
+# the same step in a job run by `dagster job execute`: the multiprocess executor, as runs launched from the UI or a
+# schedule use it; the code location applies the fix when it is loaded, as pipelines/definitions.py does
+JOB_LOCATION = textwrap.dedent("""
+    import time
+    import dagster as dg
+    from pipelines.run_recovery import patch_pool_wait
+
+    patch_pool_wait()
+
+    @dg.asset(pool="warehouse")
+    def quick():
+        time.sleep(0)
+
+    quick_job = dg.define_asset_job("quick_job", selection=[quick])
+    defs = dg.Definitions(assets=[quick], jobs=[quick_job])
+""")
+
 
 @pytest.fixture()
 def instance_home(tmp_path):
@@ -49,6 +66,7 @@ def instance_home(tmp_path):
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     script = tmp_path / "runner.py"
     script.write_text(RUNNER, encoding="utf-8")
+    (tmp_path / "location.py").write_text(JOB_LOCATION, encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO)}
     subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
                    capture_output=True)
@@ -160,6 +178,34 @@ def test_ctrl_c_stops_a_waiting_run(instance_home):
         run = instance.get_run_by_id(run_of(instance, waiter).run_id)
         assert run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
         assert run.run_id not in {s.run_id for s in pool_info(instance).pending_steps}
+    finally:
+        for p in (holder, waiter):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def test_a_multiprocess_run_waits_asleep_and_stops_on_sigterm(instance_home):
+    home, script, env = instance_home
+    instance = dg.DagsterInstance.from_config(str(home))
+    holder = start(script, env, 600)
+    waiter = None
+    try:
+        wait_for(lambda: holding_slot(instance, holder), what="the first run to hold the pool slot")
+        waiter = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-f",
+                                   str(script.with_name("location.py")), "-j", "quick_job"], env=env, cwd=REPO,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_for(lambda: waiting_claim(instance, waiter), what="the job run to wait for the slot")
+        before, t0 = cpu_seconds(waiter.pid), time.time()
+        time.sleep(6)
+        share = (cpu_seconds(waiter.pid) - before) / (time.time() - t0)
+        assert share < 0.05, f"a multiprocess run waiting for the pool used {share:.0%} of a core"
+        waiter.send_signal(signal.SIGTERM)
+        waiter.wait(timeout=30)
+        run = instance.get_run_by_id(run_of(instance, waiter).run_id)
+        assert run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+        info = pool_info(instance)
+        assert run.run_id not in {s.run_id for s in info.pending_steps} | {s.run_id for s in info.claimed_slots}
     finally:
         for p in (holder, waiter):
             if p and p.poll() is None:
