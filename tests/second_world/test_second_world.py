@@ -171,8 +171,9 @@ def test_the_sources_root_is_never_touched(outcome):
 def test_every_delivery_lands_and_rows_are_conserved(outcome):
     for result in outcome.landed:
         assert result.success, f"landing failed: {outcome.failures(result)}"
-        assert all(e.passed for e in result.get_asset_check_evaluations()), \
-            [(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed]
+        failed = [(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()
+                  if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+        assert not failed, failed
     lake = outcome.home / "lake"
     wrong = {}
     for (name, partition), rows_in in world.data_rows().items():
