@@ -3,7 +3,6 @@ gate -> publication, held to the links its author wrote down."""
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -73,16 +72,9 @@ def outcome(tmp_path_factory) -> Outcome:
     home = base / "home"
     home.mkdir()
     before = checksums(root)
-    previous = os.environ.get(PARKS_ENV)
-    os.environ[PARKS_ENV] = str(parks)
-    try:
-        with world.HrssServer() as server:
-            landed, published = run(root, home, HrssApi(base_url=server.base_url, token=server.token))
-    finally:
-        if previous is None:
-            os.environ.pop(PARKS_ENV, None)
-        else:
-            os.environ[PARKS_ENV] = previous
+    with pytest.MonkeyPatch.context() as env, world.HrssServer() as server:
+        env.setenv(PARKS_ENV, str(parks))  # the city's parks file, as an operator configures it
+        landed, published = run(root, home, HrssApi(base_url=server.base_url, token=server.token))
     after = checksums(root)
     xref, pripid_of, codes_of = {}, {}, {}
     warehouse = home / "warehouse.duckdb"
