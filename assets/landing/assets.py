@@ -209,9 +209,11 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
             context.log.info(f"{ds.asset_name} {r.partition}: " + (
                 f"{r.rows_in} in, {r.rows_loaded} loaded, {r.rows_quarantined} quarantined from {r.source}"
                 if r.delivered else "no delivery"))
+        absent = None
         if ds.format == "sql" and not delivered:
-            context.log.warning(f"{ds.asset_name}: no S1 registry (SAMR_DB_URL is not set and the sources root has no "
-                                f"samr/samr.db): the 企业码 resolution needs the registry; the other sources land")
+            absent = (f"no S1 registry (SAMR_DB_URL is not set and the sources root has no samr/samr.db): the 企业码 "
+                      f"resolution needs the registry; the other sources land")
+            context.log.warning(f"{ds.asset_name}: {absent}")
         single = delivered[0] if len(delivered) == 1 else None
         metadata = {
             "rows_in": sum(r.rows_in for r in delivered),
@@ -225,6 +227,8 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
             "dagster/column_schema": column_schema(ds),
             "bronze_path": dg.MetadataValue.path(str(bronze_dir(context.resources.settings.lake_path, ds))),
         }
+        if absent:
+            metadata["registry"] = absent
         if single:
             metadata["source"] = (dg.MetadataValue.url(single.source) if single.source.startswith("http")
                                   else dg.MetadataValue.text(single.source))

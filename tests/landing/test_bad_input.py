@@ -179,7 +179,7 @@ def test_xlsx_renamed_csv(tmp_path, root):
     assert "税收_202406.csv" in message and "Excel workbook" in message and "expected gbk CSV" in message
 
 
-def workbook(path: Path, sheet: str = "主要指标", units: str = "单位:千元") -> None:
+def workbook(path: Path, sheet: str = "主要指标", units: str = "单位:千元", trailer: list[list] = ()) -> None:
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet(sheet)
     ws.write(0, 0, "标题")
@@ -188,7 +188,25 @@ def workbook(path: Path, sheet: str = "主要指标", units: str = "单位:千�
     ws.write_row(2, 3, ["工业总产值", "营业收入", "工业增加值", "研发费用", "从业人员期末人数", "综合能源消费量"])
     ws.merge_range(3, 0, 3, 8, units)
     ws.write_row(4, 0, ["91330782MA2JXXXX1Q", "甲", "2438", 1, 2, 3, 4, 5, 6])
+    for i, row in enumerate(trailer, start=5):
+        ws.write_row(i, 0, row)
     wb.close()
+
+
+def test_total_and_note_rows_in_any_column(tmp_path, root):
+    workbook(root / "stats" / "规上工业企业主要指标_2024.xlsx", trailer=[
+        ["91330782MA2JYYYY2R", "注塑机械有限公司", "3421", 1, 2, 3, 4, 5, 6],  # a unit whose name begins with 注
+        [None, "合 计", None, 2, 4, 6, 8, 10, 12],  # the total written under the name column
+        [None, None, "总计", 2, 4, 6, 8, 10, 12],
+        ["注：1. 本表为规模以上工业企业。"],
+        [None, "注:数据截至年末"],
+        ["91330782MA2JZZZZ3T", "丙", "3421", 1, 2, 3, 4, 5, 6],  # a row after the notes is still data, not dropped
+    ])
+    result = land(["stats_indicators"], tmp_path, root, partition="2024")
+    assert result.success and check_passed(result)
+    assert [r["unit_name"] for r in bronze(tmp_path, "stats_indicators", "2024")] == ["甲", "注塑机械有限公司", "丙"]
+    md = metadata(result, "stats_indicators")
+    assert (md["rows_in"], md["rows_loaded"]) == (3, 3)
 
 
 def test_xlsx_without_the_sheet(tmp_path, root):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assets.landing.contract import DATASETS
 from assets.landing.deliveries import discover
 
 from . import handmade
@@ -87,3 +88,23 @@ def test_missing_departments_and_months_are_not_errors(tmp_path, root):
     empty.mkdir()
     result = land(["land_parcels", "miit_recognitions"], tmp_path / "h2", empty)
     assert result.success
+
+
+def test_a_root_without_the_registry_lands_the_rest(tmp_path, root):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(root, partial, ignore=shutil.ignore_patterns("samr"))
+    result = land([ds.asset_name for ds in DATASETS if ds.partitioning == "snapshot"], tmp_path / "home", partial)
+    assert result.success
+    assert not (partial / "samr").exists()  # no empty registry file created in the department's root
+    assert not (tmp_path / "home" / "lake" / "bronze" / "samr" / "entities" / "snapshot.parquet").exists()
+    assert (tmp_path / "home" / "lake" / "bronze" / "land" / "parcels" / "snapshot.parquet").exists()
+    assert "the 企业码 resolution needs the registry" in metadata(result, "samr_entities")["registry"]
+
+
+def test_the_registry_file_is_only_read(tmp_path, root):
+    db = root / "samr" / "samr.db"
+    before = (db.read_bytes(), sorted(p.name for p in db.parent.iterdir()))
+    assert land(["samr_entities", "samr_changes"], tmp_path, root).success
+    assert (db.read_bytes(), sorted(p.name for p in db.parent.iterdir())) == before
