@@ -665,11 +665,11 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 class HrssServer:
     """This world's S5 on 127.0.0.1 (an ephemeral port), in a thread: `with HrssServer() as api: api.base_url`."""
 
-    def __init__(self, token: str = "chengdu-s5-token", periods: tuple[str, ...] = MONTHS):
+    def __init__(self, token: str = "chengdu-s5-token", periods: tuple[str, ...] = MONTHS, port: int = 0):
         self.token = token
         self.periods = periods
         self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
 
     @property
     def base_url(self) -> str:
@@ -725,10 +725,34 @@ class HrssServer:
         self._server.server_close()
 
 
-if __name__ == "__main__":  # write a root to look at: python -m tests.second_world.world DIR [PARKS_FILE]
-    import sys
+def main(argv: list[str] | None = None) -> None:
+    """`write DIR [--parks FILE]`, or `serve --port N --token T` (S5 for `make run` on a written root)."""
+    import argparse
+    import time
 
-    out = write(Path(sys.argv[1]))
-    if len(sys.argv) > 2:
-        write_parks_file(Path(sys.argv[2]))
-    print(out)
+    parser = argparse.ArgumentParser(prog="python -m tests.second_world.world")
+    commands = parser.add_subparsers(dest="command", required=True)
+    w = commands.add_parser("write", help="write the sources root (and optionally the parks file)")
+    w.add_argument("root", type=Path)
+    w.add_argument("--parks", type=Path)
+    s = commands.add_parser("serve", help="serve S5 on 127.0.0.1 until interrupted")
+    s.add_argument("--port", type=int, default=8766)
+    s.add_argument("--token", default="chengdu-s5-token")
+    args = parser.parse_args(argv)
+    if args.command == "write":
+        print(write(args.root))
+        if args.parks:
+            print(write_parks_file(args.parks))
+        return
+    server = HrssServer(token=args.token, port=args.port)
+    with server:
+        print(f"S5 at {server.base_url} (token from --token); Ctrl-C stops it", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
