@@ -304,6 +304,11 @@ def test_region_names_of_this_province(outcome):
     wrong = {e.key: profile.get(e.pripid, {}).get("division_name") for e in world.ENTITIES
              if profile.get(e.pripid, {}).get("division_name") != world.DIVISIONS[e.division]}
     assert not wrong, f"published profile division_name: {wrong}"
+    # enterprises registered elsewhere are published under the division their USCC names
+    path = outcome.home / "published" / "enterprise_profile" / "current" / "*.parquet"
+    external = dict(duckdb.execute(f"select uscc, division_name from read_parquet('{path}') where is_external")
+                    .fetchall())
+    assert {code: external.get(code) for code in world.EXTERNAL_DIVISIONS} == world.EXTERNAL_DIVISIONS
 
 
 @pytest.mark.slow

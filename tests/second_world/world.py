@@ -205,6 +205,8 @@ BEIJING_STAR = ("北京天府星辰科技有限公司", uscc("91110108", "MA01C7
 CHONGQING_SAIL = ("重庆云帆物流有限公司", uscc("91500112", "MA5U6K2R"))     # 渝北区; name core = E05's
 CHONGQING_LEGACY = ("重庆渝新机电有限公司", "500108" + org_code("20345678"))  # 南岸区, legacy taxpayer number
 CDUT = ("成都理工大学", uscc("12510000", "45071234"))                      # a public institution (12...)
+# the divisions (GB/T 2260) the external enterprises' USCCs name
+EXTERNAL_DIVISIONS = {BEIJING_STAR[1]: "海淀区", CHONGQING_SAIL[1]: "渝北区"}
 
 MONTHS = ("2025-01", "2025-02", "2025-03")
 
