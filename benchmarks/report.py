@@ -169,7 +169,8 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
             ("source records resolved", lambda r: f"{r['pipeline']['source_records']:,}"),
             ("rows published", lambda r: f"{r['pipeline']['published_rows']:,}"),
             ("sources generated in (not part of the run)",
-             lambda r: "cached" if r["generation"].get("cached") else f"{r['generation']['seconds']:.0f} s")]
+             lambda r: "cached" if r["generation"].get("cached") else f"{r['generation']['seconds']:.0f} s"),
+            ("simulator that wrote them (digest of its code)", lambda r: r["generation"].get("simulator", "not recorded"))]
     lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in rows]
     lines += ["", "## Per stage", "",
               "Wall and CPU seconds, peak RSS of the process tree while the stage ran, rows per wall second. Stages "

@@ -17,6 +17,7 @@ import duckdb
 from assets.publish import store
 from assets.publish.datasets import PUBLISHED
 from assets.transform.quality import measure
+from simulator.generate import simulator_version
 
 from . import floors
 from .measure import Sampler, attribute
@@ -29,18 +30,20 @@ MIB = 1024 * 1024
 
 
 def ensure_sources(root: Path, enterprises: int, seed: int) -> dict:
-    """Generate the sources root unless a complete one for the same size and seed is cached there."""
+    """Generate the sources root unless a complete one for the same size, seed and simulator code is cached there."""
     marker = root / "_truth" / "generation.json"
+    version = simulator_version()
     if marker.exists():
         info = json.loads(marker.read_text(encoding="utf-8"))
-        if info.get("enterprises") == enterprises and info.get("seed") == seed and len(info.get("months", [])) == MONTHS:
-            return {"cached": True}
+        if (info.get("enterprises") == enterprises and info.get("seed") == seed
+                and len(info.get("months", [])) == MONTHS and info.get("simulator") == version):
+            return {"cached": True, "simulator": version}
     shutil.rmtree(root, ignore_errors=True)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "simulator", "generate", "--out", str(root), "--enterprises",
                     str(enterprises), "--seed", str(seed), "--months", str(MONTHS), "--quiet"],
                    check=True, stdout=subprocess.DEVNULL)
-    return {"cached": False, "seconds": round(time.perf_counter() - started, 1)}
+    return {"cached": False, "seconds": round(time.perf_counter() - started, 1), "simulator": version}
 
 
 def _env(home: Path, root: Path) -> dict:

@@ -1,6 +1,7 @@
 """Writes a complete sources root (SOURCES.md) for a seed, streaming the population in chunks."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -25,6 +26,15 @@ ENTERPRISE_SCHEMA = pa.schema([
     ("enttype", pa.string()), ("status", pa.string()), ("industry", pa.string()), ("region", pa.string()),
     ("park", pa.string()), ("revenue", pa.float64()), ("employees", pa.int64()), ("industrial", pa.bool_()),
 ])
+
+
+def simulator_version() -> str:
+    """A digest of the simulator's own code: roots written by different code are different data (a cached root
+    is reused only when it matches)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def month_list(year: int, months: int) -> list[str]:
@@ -84,7 +94,7 @@ def generate(out: Path, enterprises: int, seed: int, year: int = 2025, months: i
     enterprises_writer.close()
     truth.close()
     summary = {
-        "enterprises": enterprises, "seed": seed, "year": year, "months": month_ids,
+        "enterprises": enterprises, "seed": seed, "year": year, "months": month_ids, "simulator": simulator_version(),
         "seconds": round(time.perf_counter() - started, 1), "files": summarize(out),
     }
     # not a delivery: a leading underscore keeps it out of every reader's way

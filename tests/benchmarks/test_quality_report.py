@@ -96,3 +96,20 @@ def test_report_shows_the_breakdowns(tmp_path, con):
     expected = sum(q["correct"] for q in departmental) / sum(q["truly_local"] for q in departmental)
     assert f"| all except samr | {sum(q['correct'] for q in departmental) / sum(q['linked'] for q in departmental):.2%}" \
            f" / {expected:.2%} |" in old
+
+
+def test_a_cached_root_is_reused_only_when_the_same_simulator_wrote_it(tmp_path):
+    from benchmarks.run import MONTHS, ensure_sources
+    from simulator.generate import simulator_version
+
+    root = tmp_path / "sources"
+    first = ensure_sources(root, 200, seed=3)
+    marker = json.loads((root / "_truth" / "generation.json").read_text(encoding="utf-8"))
+    assert first["cached"] is False and marker["simulator"] == first["simulator"] == simulator_version()
+    assert len(marker["months"]) == MONTHS
+    assert ensure_sources(root, 200, seed=3) == {"cached": True, "simulator": simulator_version()}
+    # a root written by other simulator code is other data: generated again
+    (root / "_truth" / "generation.json").write_text(json.dumps({**marker, "simulator": "0" * 12}), encoding="utf-8")
+    again = ensure_sources(root, 200, seed=3)
+    assert again["cached"] is False
+    assert json.loads((root / "_truth" / "generation.json").read_text(encoding="utf-8"))["simulator"] == simulator_version()
