@@ -19,7 +19,7 @@ from pipelines.resources import LakehouseSettings
 from .project import dbt_project
 
 # dbt folder -> asset group (the layers of DESIGN.md)
-GROUPS = {"staging": "staging", "intermediate": "resolution", "marts": "marts"}
+GROUPS = {"staging": "staging", "intermediate": "resolution", "marts": "marts", "reference": "reference"}
 WAREHOUSE_POOL = "warehouse"  # every asset that writes the build warehouse: one at a time (DuckDB has one writer)
 
 
@@ -49,16 +49,57 @@ def _relations() -> dict[dg.AssetKey, str]:
             if n["resource_type"] in ("model", "seed") and n["config"].get("materialized") != "view"}
 
 
-def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Path) -> list:
+def compiled_tests(target: Path) -> dict[str, str]:
+    """unique_id -> the SQL dbt ran for each test of the last invocation (it selects the failing rows)."""
+    path = Path(target) / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    return {r["unique_id"]: r["compiled_code"] for r in results
+            if r["unique_id"].startswith("test.") and r.get("compiled_code")}
+
+
+def failing_rows(con: duckdb.DuckDBPyConnection, sql: str, limit: int = 20) -> list[dict]:
+    cursor = con.execute(f"select * from ({sql}) as failing limit {limit}")
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, r)) for r in cursor.fetchall()]
+
+
+def with_failing_rows(event: dg.AssetCheckResult, con: duckdb.DuckDBPyConnection, tests: dict[str, str]):
+    """A failed dbt test shows which rows failed (a park code missing from the parks file, say), not only how many:
+    dagster-dbt reports the count alone."""
+    unique_id = event.metadata.get("unique_id")
+    sql = tests.get(getattr(unique_id, "value", unique_id))
+    if event.passed or not sql:
+        return event
+    try:
+        rows = failing_rows(con, sql)
+    except duckdb.Error as e:  # the test's relation may be gone; the count dbt reported still stands
+        return dg.AssetCheckResult(**{**event_fields(event), "metadata": {**event.metadata, "failing_rows_error": str(e)}})
+    sample = "; ".join(", ".join(f"{k}={v}" for k, v in r.items()) for r in rows[:5])
+    return dg.AssetCheckResult(**{**event_fields(event), "description": f"failing rows: {sample}"[:1000],
+                                  "metadata": {**event.metadata, "failing_rows": dg.MetadataValue.md(
+                                      markdown_table(rows, max_columns=10, max_width=60))}})
+
+
+def event_fields(event: dg.AssetCheckResult) -> dict:
+    return {"asset_key": event.asset_key, "check_name": event.check_name, "passed": event.passed,
+            "severity": event.severity, "metadata": event.metadata, "description": event.description}
+
+
+def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Path, target: Path | None = None) -> list:
     """Row counts and a preview on each table's materialization, read once dbt has exited: DuckDB lets no other
     process open the file while dbt writes it, so dagster-dbt's per-model fetch_row_counts() cannot be used."""
     if not warehouse.exists():
         return events
     relations = _relations()
+    tests = compiled_tests(target) if target else {}
     out = []
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         for event in events:
+            if isinstance(event, dg.AssetCheckResult):
+                event = with_failing_rows(event, con, tests)
             if isinstance(event, dg.Output):
                 key = context.asset_key_for_output(event.output_name)
                 if key in relations:
@@ -100,6 +141,6 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settin
             invocation.process.terminate()
         invocation.process.wait()
     keep_run_results(invocation.target_path, settings.home_path / "dbt")
-    yield from with_row_counts(context, events, settings.warehouse_path)
+    yield from with_row_counts(context, events, settings.warehouse_path, invocation.target_path)
     if error is not None:
         raise error

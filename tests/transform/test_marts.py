@@ -82,13 +82,10 @@ def test_park_tax_matches_the_raw_returns_of_the_parks_enterprises(default_wareh
                 sales_revenue, _source_file
             from read_parquet('{home}/lake/bronze/tax/returns/*.parquet')
         ),
-        -- a re-delivered month replaces the earlier delivery of that month
-        latest as (
-            select * from returns
-            where _source_file in (select max(_source_file) from returns group by tax_period)
-        )
+        -- a re-delivered month replaced its partition file at landing; a late filing in a later month's file
+        -- counts in its own period
         select e.park as park_code, date_trunc('month', r.tax_period)::date as month_start, sum(r.total_tax) as tax
-        from latest r
+        from returns r
         join read_parquet('{truth}/source_records.parquet') t
             on t.source_system = 'tax' and t.source_record_key = trim(r.taxpayer_id)
         join read_parquet('{truth}/enterprises.parquet') e using (pripid)

@@ -185,6 +185,7 @@ def test_parks_come_from_the_city_file_and_unlisted_codes_show_under_their_code(
     check = city.check("dim_park", "listed_in_reference")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["dagster_dbt/failed_row_count"].value == len(unlisted)
+    assert all(code in check.metadata["failing_rows"].value for code in unlisted)  # named in the UI, not only counted
     # S10 园区 of parks the file lacks (柯桥经济技术开发区 ...) are named by a warning too
     land_check = city.check("ref_park_rules", "park_names_in_land_listed")
     assert not land_check.passed and land_check.severity == dg.AssetCheckSeverity.WARN
