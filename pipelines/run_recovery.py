@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+RUN_TAG = "lakehouse/make_run"  # what a run of `make run` is (its jobs are all ephemeral): shown in reports
 ACTIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
 # the events whose writer is a process of the run: the run worker, and every step (a child with multiprocess)
 WORKER_EVENTS = {dg.DagsterEventType.RUN_START, dg.DagsterEventType.STEP_START}
@@ -144,13 +145,15 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[Reaped]:
         pools = holders.pop(run.run_id, set())
         if instance.event_log_storage.supports_global_concurrency_limits:
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        reaped.append(Reaped(run.run_id, run.job_name, marked, tuple(sorted(pools)), tuple(sorted(seen))))
+        reaped.append(Reaped(run.run_id, run.tags.get(RUN_TAG, run.job_name), marked, tuple(sorted(pools)),
+                             tuple(sorted(seen))))
     # slots or claims left by runs that did end (a run marked failed by hand, or by an earlier version of this check)
     for run_id, pools in holders.items():
         run = instance.get_run_by_id(run_id)
         if run is None or run.is_finished:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-            reaped.append(Reaped(run_id, run.job_name if run else "?", "", tuple(sorted(pools)), ()))
+            label = run.tags.get(RUN_TAG, run.job_name) if run else "?"
+            reaped.append(Reaped(run_id, label, "", tuple(sorted(pools)), ()))
     return reaped
 
 

@@ -24,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from pipelines.run_recovery import RUN_TAG
+
 ENTERPRISES = int(os.environ.get("LAKEHOUSE_DEMO_ENTERPRISES", "15000"))
 SEED = int(os.environ.get("LAKEHOUSE_DEMO_SEED", "20251231"))
 MESSAGE_CHARS = 600  # of one failure's message in the summary (the whole of it is in the Dagster UI)
@@ -147,7 +149,11 @@ def failures_of(label: str, result) -> tuple[list[str], list[str]]:
     failures, warnings = [], []
     for event in result.get_step_failure_events():
         data = event.step_failure_data
-        failures.append(f"{label}: step {event.step_key} failed: {_one_line(_error_message(data.error) if data.error else (data.user_failure_data.description if data.user_failure_data else ''))}")
+        if data.error is not None:
+            message = _error_message(data.error)
+        else:  # a step that raised dg.Failure carries its description here
+            message = data.user_failure_data.description if data.user_failure_data else ""
+        failures.append(f"{label}: step {event.step_key} failed: {_one_line(message)}")
     for c in result.get_asset_check_evaluations():
         if c.passed:
             continue
@@ -195,8 +201,10 @@ class Runs:
 
         from pipelines.definitions import defs
 
+        # the tag names the run in the UI and in the dead-run check's report (every run here is an ephemeral job)
+        tags = {**kwargs.pop("tags", {}), RUN_TAG: label}
         result = dg.materialize(assets, resources=defs.resources, instance=dg.DagsterInstance.get(),
-                                raise_on_error=False, **kwargs)
+                                raise_on_error=False, tags=tags, **kwargs)
         failures, warnings = failures_of(label, result)
         self.failures += failures
         self.warnings += warnings
