@@ -12,15 +12,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from reference import divisions
+from reference import divisions, hanzi
 
 ROOT = Path(__file__).resolve().parent.parent
 DIVISIONS_CSV = ROOT / "dbt_project" / "seeds" / "gbt2260_divisions.csv"
+HANZI_MACRO = ROOT / "dbt_project" / "macros" / "generated_traditional_simplified.sql"
 
 
 def generated_files(divisions_wheel: Path | None = None) -> dict[Path, str]:
-    files = {DIVISIONS_CSV: divisions.divisions_csv(divisions.load_divisions(divisions_wheel))}
-    return files
+    return {
+        DIVISIONS_CSV: divisions.divisions_csv(divisions.load_divisions(divisions_wheel)),
+        HANZI_MACRO: hanzi.sql_macro(hanzi.character_map()),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,18 @@
 {#- Who a name belongs to, before any matching: persons and institutions never receive an enterprise code.
-    Institutions by their code (GB 32100 authority 1: 机构编制, 5: 民政) or by their name; persons by a name
-    of 2-4 Chinese characters without any organizational word. -#}
+    - By code: only a valid USCC (GB 32100) says who registered its holder. Its first character is the
+      registration authority: 9 工商 (market entities, which the registry holds); any other (1 机构编制,
+      5 民政, 8 工会, ...) registers institutions, associations and trade unions. A legacy 15-digit number
+      starting 11-15 or 50-54 begins with a division code (Beijing ... Inner Mongolia, Chongqing ... Tibet):
+      it says nothing about the kind of holder, so codes that are not valid USCCs are not read.
+    - By name: a legal form at the end makes an organization whatever it is called (XX研究院有限公司); a
+      university, hospital or research institute, or a sub-organisation (工会委员会, 党支部) is an institution;
+      2-4 Chinese characters without any organizational word are a person. -#}
 {% macro owner_kind(name_expr, code_expr='null') -%}
     case
-        when left({{ code_expr }}, 1) in ('1', '5') then 'institution'
-        -- a legal form at the end makes an enterprise, whatever it is called (XX研究院有限公司)
+        when {{ uscc_is_valid(code_expr) }} and left({{ code_expr }}, 1) <> '9' then 'institution'
         when {{ regex_contains('trim(' ~ name_expr ~ ')', '(公司|企业|厂|合作社|商行|经营部|店|馆)\\s*$') }} then 'organization'
         when {{ regex_contains(name_expr, '(大学|学院|学校|研究院|研究所|实验室|研究中心|医院|科学院)') }} then 'institution'
+        when {{ regex_contains('trim(' ~ name_expr ~ ')', '(工会|工会委员会|党委|党总支|党支部|团委|委员会|协会|学会|商会)\\s*$') }} then 'institution'
         when {{ regex_full_match('trim(' ~ name_expr ~ ')', '[\\x{4e00}-\\x{9fa5}·]{2,4}') }}
              and not {{ regex_contains(name_expr, '(公司|厂|店|行|部|社|中心|院|所|室|馆|场|站|队|局|会|园|城|坊|铺|庄|堂|居|阁|楼|吧|处)') }} then 'person'
         else 'organization'

@@ -1,8 +1,10 @@
 {#- The resolution ladder: each source record's link to an S1 entity (PRIPID), by the strongest rule that finds
     exactly one entity. Rungs 1-5 (codes and exact names) are int_links_exact; this model adds, for what they left
     (int_links_pending):
-      name_without_site (0.88)      the longest registry name the department's name starts with, followed by a
-                                    short site suffix (二厂, (东城厂区)): a branch's site goes to the branch
+      name_without_site (0.88)      the longest registry name (current or former) the department's name starts
+                                    with, followed by a site of the enterprise (二厂, (东城厂区), 一车间, 仓库,
+                                    宿舍): a branch's site goes to the branch; a sub-organisation (工会委员会,
+                                    党支部, 食堂) or an unregistered 分公司 never goes to the enterprise
       similarity (score)            Jaro-Winkler of name cores (and addresses where the source has one) above
                                     var('similarity_threshold'), clearly better than the next candidate
     Persons and institutions are never linked by score. Grain: one row per linked source record. -#}
@@ -12,44 +14,61 @@ with registry as (
     left join {{ ref('int_name_cores') }} c using (name_key)
 ),
 
-by_name as (select name_key, min(pripid) as pripid from registry where name_key is not null group by name_key having count(*) = 1),
+-- every name an entity is known by (current, and former from T_BGXX) that no other entity is known by
+registry_names as (
+    select pripid, name_key from registry where name_key is not null
+    union
+    select pripid, former_name_key from {{ ref('stg_samr__changes') }} where former_name_key is not null
+),
 
--- a registered name followed by a site suffix, for what no code or name rule linked; never an unregistered
--- 分公司 mapped onto its parent. One equi-join per suffix length on the name without that suffix, not a join on a
--- common prefix: place names alone make such a block hold a whole district. The shortened names are spelled out
--- per length (not a cross join with a lengths table) so that every join stays a hash join on a column.
+by_name as (
+    select name_key, min(pripid) as pripid from registry_names group by name_key having count(distinct pripid) = 1
+),
+
+-- a registered name followed by a site of the enterprise (二厂, 东城厂区, 一车间, 3号仓库, 宿舍), for what no code or
+-- name rule linked. Never a sub-organisation (工会委员会, 党支部, 食堂, 幼儿园: not the enterprise) and never an
+-- unregistered 分公司 or office onto its parent. One equi-join per suffix length on the name without that suffix,
+-- not a join on a common prefix: place names alone make such a block hold a whole district. The shortened names are
+-- spelled out per length (not a cross join with a lengths table) so that every join stays a hash join on a column.
 site_stems as (
     {%- for k in range(1, var('site_suffix_max_length') + 1) %}
     select o.source_system, o.source_record_key, {{ k }} as suffix_length,
-        left(o.name_key, length(o.name_key) - {{ k }}) as stem
+        left(o.name_key, length(o.name_key) - {{ k }}) as stem, right(o.name_key, {{ k }}) as suffix
     from {{ ref('int_links_pending') }} o
-    where length(o.name_key) > {{ k }} and o.name_key not like '%分公司'
+    where length(o.name_key) > {{ k }}
     {%- if not loop.last %}
     union all{% endif %}
     {%- endfor %}
 ),
 
 site_candidates as (
-    select t.source_system, t.source_record_key, b.pripid,
-        row_number() over (partition by t.source_system, t.source_record_key
-                           order by t.suffix_length, b.pripid) as place
+    select t.source_system, t.source_record_key, t.suffix_length, b.pripid
     from site_stems t
     join by_name b on b.name_key = t.stem
+    where {{ regex_contains('t.suffix', site_suffix_pattern()) }}
+        and not {{ regex_contains('t.suffix', sub_organisation_pattern()) }}
+        and not {{ regex_contains('t.suffix', '(分公司|分店|分部|分社|分支|办事处|营业部|子公司)') }}
 ),
 
+-- the longest registered name the record starts with is the most specific one (a branch's site to the branch)
 site_prefixed as (
-    select source_system, source_record_key, pripid, 'name_without_site' as match_rule, 0.88 as match_score, 6 as rung
-    from site_candidates
-    where place = 1
+    select source_system, source_record_key, min(pripid) as pripid, 'name_without_site' as match_rule,
+        0.88 as match_score, 6 as rung
+    from (
+        select * from site_candidates
+        qualify suffix_length = min(suffix_length) over (partition by source_system, source_record_key)
+    ) longest
+    group by source_system, source_record_key
+    having count(distinct pripid) = 1
 ),
 
--- what is left for scoring: organizations without a link and without a valid USCC of their own
--- (a valid USCC that the registry does not hold belongs to an enterprise registered elsewhere)
+-- what is left for scoring: organizations (not institutions) without a link; int_links_pending already holds no
+-- record with a valid USCC of its own
 unlinked as (
     select o.*
     from {{ ref('int_links_pending') }} o
     left join site_prefixed s using (source_system, source_record_key)
-    where s.pripid is null and o.owner_kind = 'organization' and not coalesce({{ uscc_is_valid('o.code') }}, false)
+    where s.pripid is null and o.owner_kind = 'organization'
 ),
 
 -- blocking: each record is compared with the registry entities sharing the shortest prefix of its name core

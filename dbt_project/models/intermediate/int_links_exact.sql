@@ -1,5 +1,5 @@
-{#- The resolution ladder, rungs 1-5 (codes and exact names): each source record's link to an S1 entity (PRIPID)
-    by the strongest rule that finds exactly one entity. int_enterprise_links adds the fuzzy rungs for the rest.
+{#- The resolution ladder, rungs 1-5 (codes, exact names, name cores): each source record's link to an S1 entity
+    (PRIPID) by the strongest rule that finds exactly one entity. int_enterprise_links adds the fuzzy rungs.
     Rules, strongest first, with their scores:
       uscc / permit_prefix (1.00)   the code equals a registry USCC (pilot codes that fail the check included:
                                     written identically, they are still that entity's code)
@@ -10,27 +10,39 @@
       name_shared (0.93)            the normalized name is one several registry entities share (a name taken again
                                     after a deregistration; 有限公司 and 有限责任公司 normalize alike): the only one
                                     registered on the record's date, when it is also the one written exactly so
-      former_name (0.92)            ... a name the registry recorded before a 名称 change
-      name_core (0.90)              ... once place names the department dropped are removed on both sides
-      name_core_shared (0.89)       ... a core several entities share, told apart as name_shared does
-      name_without_site (0.88)      the longest registry name the department's name starts with, followed by a
-                                    short site suffix (二厂, (东城厂区)): a branch's site goes to the branch
-      similarity (score)            Jaro-Winkler of name cores (and addresses where the source has one) above
-                                    var('similarity_threshold'), clearly better than the next candidate
-    Persons are never linked. Grain: one row per source record linked by one of these rules. -#}
+      former_name (0.92)            ... a name the registry recorded before a 名称 change (T_BGXX)
+      name_core (0.90)              the name equals a registry name (current or former) once the divisions of that
+                                    entity are removed from both, wherever they stand (东莞华兴电子, 华兴（东莞）电子
+                                    有限公司 and 华兴电子 for 东莞市华兴电子有限公司), the company form left out
+                                    when the department left it out; a division that is not the entity's
+                                    (成都市华兴电子有限公司) keeps the names apart
+      name_core_shared (0.89)       ... several entities qualify: told apart as name_shared does
+    Never linked by a name: persons, and records whose valid USCC the registry does not hold (an enterprise
+    registered elsewhere, whatever its name). A rung that finds two or more entities links none: no tie-break.
+    Grain: one row per source record linked by one of these rules. -#}
 with records as (
-    select r.source_system, r.source_record_key, r.code, r.name, r.name_key, r.owner_kind, r.last_seen_on, c.core_key
+    select r.source_system, r.source_record_key, r.code, r.name, r.name_key, r.owner_kind, r.last_seen_on,
+        c.core_key, c.bare_core, c.has_company_form
     from {{ ref('int_source_records') }} r
     left join {{ ref('int_name_cores') }} c using (name_key)
     where r.source_system <> 'samr'
 ),
 
 registry as (
-    select e.pripid, e.uscc, e.registration_number, e.enterprise_name, e.name_key, c.core_key, e.registered_address,
-        e.founded_on, e.deregistered_on,
-        case when {{ org_code_is_valid('e.embedded_org_code') }} then e.embedded_org_code end as org_code
+    select e.pripid, e.uscc, e.registration_number, e.enterprise_name, e.name_key, e.founded_on, e.deregistered_on,
+        case when {{ org_code_is_valid('e.embedded_org_code') }} then e.embedded_org_code end as org_code,
+        e.division_code,
+        case when e.uscc_is_valid then substr(e.uscc, 3, 6) end as uscc_division_code
     from {{ ref('stg_samr__entities') }} e
-    left join {{ ref('int_name_cores') }} c using (name_key)
+),
+
+-- every name an entity is known by: its current name and the names it had before a 名称 change
+registry_names as (
+    select pripid, name_key, enterprise_name as written_name, false as is_former from registry where name_key is not null
+    union
+    select c.pripid, c.former_name_key, c.value_before, true
+    from {{ ref('stg_samr__changes') }} c
+    where c.former_name_key is not null and c.pripid in (select pripid from registry)
 ),
 
 -- identifiers that point at exactly one registry entity
@@ -40,21 +52,17 @@ by_regno as (
     select registration_number, min(pripid) as pripid from registry where registration_number is not null
     group by registration_number having count(*) = 1
 ),
--- how many registry entities hold each name and each name core: one is a link, several need telling apart
+-- how many registry entities hold each name: one is a link, several need telling apart
 name_holders as (
     select name_key, count(*) as entities, min(pripid) as pripid from registry where name_key is not null group by name_key
 ),
-core_holders as (
-    select core_key, count(*) as entities, min(pripid) as pripid from registry where core_key is not null group by core_key
-),
 by_name as (select name_key, pripid from name_holders where entities = 1),
 by_former_name as (
-    select former_name_key as name_key, min(pripid) as pripid
-    from {{ ref('stg_samr__changes') }}
-    where former_name_key is not null and former_name_key not in (select name_key from registry where name_key is not null)
-    group by former_name_key having count(distinct pripid) = 1
+    select name_key, min(pripid) as pripid
+    from registry_names
+    where is_former and name_key not in (select name_key from registry where name_key is not null)
+    group by name_key having count(distinct pripid) = 1
 ),
-by_core as (select core_key, pripid from core_holders where entities = 1),
 
 coded as (
     select source_system, source_record_key, code,
@@ -63,14 +71,111 @@ coded as (
     where code is not null
 ),
 
--- names are matched for every owner but persons: S1 holds every enterprise, so a registry name is an enterprise's
+-- names are matched for every owner but persons (S1 holds every enterprise, so a registry name is an enterprise's)
+-- and but enterprises registered elsewhere: a valid USCC the registry does not hold is another enterprise's
 organizations as (
-    select * from records where owner_kind <> 'person' and name_key is not null
+    select * from records
+    where owner_kind <> 'person' and name_key is not null
+        and not (coalesce({{ uscc_is_valid('code') }}, false) and code not in (select uscc from by_uscc))
 ),
 
--- keys several registry entities share, and each record's candidates among them
+-- the divisions an entity's name may carry, dropped or not: its registering authority's and its USCC's division
+-- with their parents, and the divisions under them that its own names write (东莞市 for 441900; 南山区 for a
+-- 深圳市南山... registered by 440300, but not 福田区)
+homes as (
+    select pripid, division_code as home from registry where division_code is not null
+    union
+    select pripid, uscc_division_code from registry where uscc_division_code is not null
+),
+
+entity_divisions as (
+    select pripid, home as division_code from homes
+    union
+    select pripid, left(home, 4) || '00' from homes
+    union
+    select pripid, left(home, 2) || '0000' from homes
+    union
+    select n.pripid, d.division_code
+    from registry_names n
+    join {{ ref('int_name_divisions') }} d on d.name_key = n.name_key
+    join homes h on h.pripid = n.pripid
+    where (right(h.home, 4) = '0000' and left(d.division_code, 2) = left(h.home, 2))
+       or (right(h.home, 2) = '00' and left(d.division_code, 4) = left(h.home, 4))
+),
+
+-- candidates share the core with every division and the company form removed (a blocking key); blocks that
+-- many registry names share are left to the scored rung
+registry_cores as (
+    select n.pripid, n.name_key, n.is_former, c.bare_core
+    from registry_names n
+    join {{ ref('int_name_cores') }} c using (name_key)
+    where length(c.bare_core) >= 2
+),
+
+core_blocks as (
+    select bare_core from registry_cores group by bare_core having count(*) <= {{ var('name_core_block_max', 100) }}
+),
+
+core_candidates as (
+    select o.source_system, o.source_record_key, o.name_key as record_key, o.has_company_form,
+        n.pripid, n.name_key as registry_key, n.is_former
+    from organizations o
+    join core_blocks b on b.bare_core = o.bare_core
+    join registry_cores n on n.bare_core = o.bare_core
+),
+
+-- each name once more, without only the divisions of the candidate entity
+strict_needed as (
+    select distinct record_key as name_key, pripid from core_candidates
+    union
+    select distinct registry_key, pripid from core_candidates
+),
+
+strict_covered as (
+    select distinct s.name_key, s.pripid, p.position
+    from strict_needed s
+    join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
+    join entity_divisions e on e.pripid = s.pripid and e.division_code = d.division_code,
+    range(d.position, d.position + d.form_length) p(position)
+),
+
+strict_cores as (
+    select s.name_key, s.pripid,
+        coalesce(string_agg(case when v.position is null then substr(s.name_key, p.position, 1) end, ''
+                            order by p.position), '') as strict_core
+    from strict_needed s, range(1, length(s.name_key) + 1) p(position)
+    left join strict_covered v on v.name_key = s.name_key and v.pripid = s.pripid and v.position = p.position
+    group by s.name_key, s.pripid
+),
+
+core_verified as (
+    select c.source_system, c.source_record_key, c.pripid,
+        -- 2: the names agree company form included; 1: the department left the form out or wrote another
+        max(case when rs.strict_core = ns.strict_core then 2 else 1 end) as agreement
+    from core_candidates c
+    join strict_cores rs on rs.name_key = c.record_key and rs.pripid = c.pripid
+    join strict_cores ns on ns.name_key = c.registry_key and ns.pripid = c.pripid
+    where length(rs.strict_core) >= 2
+        and regexp_replace(rs.strict_core, '{{ company_form_pattern() }}', '')
+            = regexp_replace(ns.strict_core, '{{ company_form_pattern() }}', '')
+    group by c.source_system, c.source_record_key, c.pripid
+),
+
+-- the best agreement only: a full-form agreement outranks one without the form
+core_best as (
+    select * from core_verified
+    qualify agreement = max(agreement) over (partition by source_system, source_record_key)
+),
+
+core_unique as (
+    select source_system, source_record_key, min(pripid) as pripid
+    from core_best
+    group by source_system, source_record_key
+    having count(distinct pripid) = 1
+),
+
+-- records several registry entities could be: by one shared exact name, or by several verified cores
 shared_names as (select name_key from name_holders where entities > 1),
-shared_cores as (select core_key from core_holders where entities > 1),
 
 shared_candidates as (
     select o.source_system, o.source_record_key, o.name, o.last_seen_on, 3 as rung, r.*
@@ -79,14 +184,11 @@ shared_candidates as (
     join registry r on r.name_key = o.name_key
     union all
     select o.source_system, o.source_record_key, o.name, o.last_seen_on, 5, r.*
-    from organizations o
-    join shared_cores s on o.core_key = s.core_key
-    join registry r on r.core_key = o.core_key
-    union all
-    select o.source_system, o.source_record_key, o.name, o.last_seen_on, 5, r.*
-    from organizations o
-    join shared_cores s on o.name_key = s.core_key
-    join registry r on r.core_key = o.name_key
+    from core_best b
+    join organizations o using (source_system, source_record_key)
+    join registry r on r.pripid = b.pripid
+    left join core_unique u using (source_system, source_record_key)
+    where u.pripid is null
 ),
 
 -- two independent signals must agree: the only candidate registered on the record's date is also the one written
@@ -122,29 +224,30 @@ deterministic as (
     select o.source_system, o.source_record_key, b.pripid, 'name_exact', 0.95, 3
     from organizations o join by_name b on o.name_key = b.name_key
     union all
-    select o.source_system, o.source_record_key, b.pripid, 'former_name', 0.92, 4
-    from organizations o join by_former_name b on o.name_key = b.name_key
-    union all
     select source_system, source_record_key, pripid, case rung when 3 then 'name_shared' else 'name_core_shared' end,
         case rung when 3 then 0.93 else 0.89 end, rung
     from shared_resolved
     union all
-    -- the department dropped the place names (or wrote only the core)
-    select o.source_system, o.source_record_key, b.pripid, 'name_core', 0.90, 5
-    from organizations o join by_core b on o.core_key = b.core_key
+    select o.source_system, o.source_record_key, b.pripid, 'former_name', 0.92, 4
+    from organizations o join by_former_name b on o.name_key = b.name_key
     union all
-    -- two equi-joins, not one OR join: an OR condition cannot use a hash join
-    select o.source_system, o.source_record_key, b.pripid, 'name_core', 0.90, 5
-    from organizations o join by_core b on o.name_key = b.core_key
+    select source_system, source_record_key, pripid, 'name_core', 0.90, 5
+    from core_unique
+),
+
+-- the strongest rung that found anything decides; if it found two entities, the record stays unlinked
+strongest_rung as (
+    select *
+    from deterministic
+    qualify rung = min(rung) over (partition by source_system, source_record_key)
 ),
 
 strongest as (
-    select source_system, source_record_key, pripid, match_rule, match_score, rung
-    from (
-        select *, row_number() over (partition by source_system, source_record_key order by rung, pripid) as place
-        from deterministic
-    ) ranked_rules
-    where place = 1
+    select source_system, source_record_key, min(pripid) as pripid, min(match_rule) as match_rule,
+        max(match_score) as match_score, min(rung) as rung
+    from strongest_rung
+    group by source_system, source_record_key
+    having count(distinct pripid) = 1
 )
 
 select source_system, source_record_key, pripid, match_rule, match_score, rung from strongest
