@@ -220,3 +220,43 @@ def test_a_reused_process_id_is_not_the_run_worker():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not process_alive(child.pid, time.time())
+
+
+@pytest.mark.slow
+def test_make_run_waiting_for_the_pool_stops_on_sigterm_with_status_130(tmp_path):
+    """`make run` behind another run's pool slot: it lands (landing is not in the pool), waits asleep at the build,
+    and SIGTERM ends it with 130, its run marked failed and its claim released; nothing was published."""
+    from simulator.generate import generate
+    from tests.conftest import SMALL
+    from tests.crash.demo_run import env_for, prepare_home, start_demo, summary
+
+    root, home = tmp_path / "root", tmp_path / "home"
+    generate(root, progress=False, chunk_size=600, **SMALL)
+    prepare_home(home)
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER, encoding="utf-8")
+    holder = start(script, env_for(home, root), 900)
+    demo = None
+    try:
+        wait_for(lambda: holding_slot(instance, holder), what="the other run to hold the pool slot")
+        demo = start_demo(home, root, tmp_path / "run.log")
+        wait_for(lambda: waiting_claim(instance, demo), timeout=600, what="make run to wait for the pool")
+        before, t0 = cpu_seconds(demo.pid), time.time()
+        time.sleep(6)
+        share = (cpu_seconds(demo.pid) - before) / (time.time() - t0)
+        assert share < 0.05, f"make run waiting for the pool used {share:.0%} of a core"
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 130
+        out = (tmp_path / "run.log").read_text(errors="replace")
+        assert "INTERRUPTED" in out, summary(out)
+        run = instance.get_run_by_id(run_of(instance, demo).run_id)
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        info = pool_info(instance)
+        assert run.run_id not in {s.run_id for s in info.pending_steps} | {s.run_id for s in info.claimed_slots}
+        assert not (home / "published").exists() or not any((home / "published").glob("*/current"))
+    finally:
+        for p in (holder, demo):
+            if p and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
