@@ -17,6 +17,8 @@
                                     when the department left it out; a division that is not the entity's
                                     (成都市华兴电子有限公司) keeps the names apart
       name_core_shared (0.89)       ... several entities qualify: told apart as name_shared does
+      name_without_site (0.88)      the name without a site suffix (二厂, 研发楼, 东城厂区, 仓库) links by one of the
+                                    name rules above; never a sub-organisation's name (工会委员会, 食堂) or a 分公司
     Never linked by a name: persons, and records whose valid USCC the registry does not hold (an enterprise
     registered elsewhere, whatever its name). A rung that finds two or more entities links none: no tie-break.
     Grain: one row per source record linked by one of these rules. -#}
@@ -79,6 +81,22 @@ organizations as (
         and not (coalesce({{ uscc_is_valid('code') }}, false) and code not in (select uscc from by_uscc))
 ),
 
+-- the same records once more under their name without a site suffix (华兴电子有限公司二厂, 研发楼, 仓库): a site of
+-- the enterprise, matched by the same rules one rung lower (name_without_site)
+site_variants as (
+    select o.source_system, o.source_record_key, o.code, o.name, c.name_key, o.owner_kind, o.last_seen_on,
+        c.core_key, c.bare_core, c.has_company_form
+    from organizations o
+    join {{ ref('int_name_cores') }} s on s.name_key = o.name_key and s.site_stem is not null
+    join {{ ref('int_name_cores') }} c on c.name_key = s.site_stem
+),
+
+named as (
+    select *, false as is_site from organizations
+    union all
+    select *, true from site_variants
+),
+
 -- the divisions an entity's name may carry, dropped or not: its registering authority's and its USCC's division
 -- with their parents, and the divisions under them that its own names write (东莞市 for 441900; 南山区 for a
 -- 深圳市南山... registered by 440300, but not 福田区)
@@ -110,6 +128,18 @@ registry_cores as (
     from registry_names n
     join {{ ref('int_name_cores') }} c using (name_key)
     where length(c.bare_core) >= 2
+    union
+    select n.pripid, n.name_key, n.is_former, c.bare_core_right
+    from registry_names n
+    join {{ ref('int_name_cores') }} c using (name_key)
+    where length(c.bare_core_right) >= 2
+),
+
+record_cores as (
+    select o.*, o.bare_core as block_core from named o
+    union
+    select o.*, c.bare_core_right from named o join {{ ref('int_name_cores') }} c using (name_key)
+    where c.bare_core_right <> c.bare_core
 ),
 
 core_blocks as (
@@ -117,14 +147,15 @@ core_blocks as (
 ),
 
 core_candidates as (
-    select o.source_system, o.source_record_key, o.name_key as record_key, o.has_company_form,
+    select distinct o.source_system, o.source_record_key, o.is_site, o.name_key as record_key, o.has_company_form,
         n.pripid, n.name_key as registry_key, n.is_former
-    from organizations o
-    join core_blocks b on b.bare_core = o.bare_core
-    join registry_cores n on n.bare_core = o.bare_core
+    from record_cores o
+    join core_blocks b on b.bare_core = o.block_core
+    join registry_cores n on n.bare_core = o.block_core
 ),
 
--- each name once more, without only the divisions of the candidate entity
+-- each name once more, without only the divisions of the candidate entity (every occurrence counts here: for an
+-- entity of 东莞, 大岭东莞山 holds 东莞 even where 岭东 reads first)
 strict_needed as (
     select distinct record_key as name_key, pripid from core_candidates
     union
@@ -149,7 +180,7 @@ strict_cores as (
 ),
 
 core_verified as (
-    select c.source_system, c.source_record_key, c.pripid,
+    select c.source_system, c.source_record_key, c.is_site, c.pripid,
         -- 2: the names agree company form included; 1: the department left the form out or wrote another
         max(case when rs.strict_core = ns.strict_core then 2 else 1 end) as agreement
     from core_candidates c
@@ -158,19 +189,19 @@ core_verified as (
     where length(rs.strict_core) >= 2
         and regexp_replace(rs.strict_core, '{{ company_form_pattern() }}', '')
             = regexp_replace(ns.strict_core, '{{ company_form_pattern() }}', '')
-    group by c.source_system, c.source_record_key, c.pripid
+    group by c.source_system, c.source_record_key, c.is_site, c.pripid
 ),
 
 -- the best agreement only: a full-form agreement outranks one without the form
 core_best as (
     select * from core_verified
-    qualify agreement = max(agreement) over (partition by source_system, source_record_key)
+    qualify agreement = max(agreement) over (partition by source_system, source_record_key, is_site)
 ),
 
 core_unique as (
-    select source_system, source_record_key, min(pripid) as pripid
+    select source_system, source_record_key, is_site, min(pripid) as pripid
     from core_best
-    group by source_system, source_record_key
+    group by source_system, source_record_key, is_site
     having count(distinct pripid) = 1
 ),
 
@@ -187,8 +218,8 @@ shared_candidates as (
     from core_best b
     join organizations o using (source_system, source_record_key)
     join registry r on r.pripid = b.pripid
-    left join core_unique u using (source_system, source_record_key)
-    where u.pripid is null
+    left join core_unique u using (source_system, source_record_key, is_site)
+    where u.pripid is null and not b.is_site
 ),
 
 -- two independent signals must agree: the only candidate registered on the record's date is also the one written
@@ -233,6 +264,18 @@ deterministic as (
     union all
     select source_system, source_record_key, pripid, 'name_core', 0.90, 5
     from core_unique
+    where not is_site
+    union all
+    -- a site of a registered name, exactly or by its core
+    select o.source_system, o.source_record_key, b.pripid, 'name_without_site', 0.88, 6
+    from site_variants o join by_name b on o.name_key = b.name_key
+    union all
+    select o.source_system, o.source_record_key, b.pripid, 'name_without_site', 0.88, 6
+    from site_variants o join by_former_name b on o.name_key = b.name_key
+    union all
+    select source_system, source_record_key, pripid, 'name_without_site', 0.88, 6
+    from core_unique
+    where is_site
 ),
 
 -- the strongest rung that found anything decides; if it found two entities, the record stays unlinked

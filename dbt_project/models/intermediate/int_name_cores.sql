@@ -2,16 +2,24 @@
     it stands. Departments drop, add, move or bracket the division; the core stays. Used to find candidates
     (int_links_exact checks each one against the entity's own divisions) and for the scored rung.
     bare_core also drops the company form at the end (有限公司, 股份公司, 公司): an abbreviation leaves it out.
-    Grain: one row per distinct name key seen in any source or former name. -#}
-with keys as (
+    site_stem is the name without a site suffix (二厂, 研发楼, 仓库), itself a row of its own.
+    Grain: one row per distinct name key seen in any source or former name, or such a name's site stem. -#}
+with names as (
     select distinct name_key from {{ ref('int_source_records') }} where name_key is not null
     union
     select distinct former_name_key from {{ ref('stg_samr__changes') }} where former_name_key is not null
 ),
 
+keys as (
+    select name_key from names
+    union
+    select {{ site_stem('name_key') }} from names where {{ site_stem('name_key') }} is not null
+),
+
 covered as (
-    select distinct d.name_key, c.position
+    select distinct d.name_key, c.position, d.is_reading, d.is_reading_right
     from {{ ref('int_name_divisions') }} d, range(d.position, d.position + d.form_length) c(position)
+    where d.is_reading or d.is_reading_right
 ),
 
 characters as (
@@ -22,14 +30,19 @@ characters as (
 
 stripped as (
     select c.name_key,
-        coalesce(string_agg(case when v.position is null then c.ch end, '' order by c.position), '') as core_key
+        coalesce(string_agg(case when not coalesce(v.is_reading, false) then c.ch end, '' order by c.position), '') as core_key,
+        coalesce(string_agg(case when not coalesce(v.is_reading_right, false) then c.ch end, '' order by c.position), '') as core_key_right
     from characters c
-    left join covered v using (name_key, position)
+    left join (
+        select name_key, position, bool_or(is_reading) as is_reading, bool_or(is_reading_right) as is_reading_right
+        from covered group by name_key, position
+    ) v using (name_key, position)
     group by c.name_key
 ),
 
 cores as (
-    select k.name_key, coalesce(s.core_key, k.name_key) as core_key
+    select k.name_key, coalesce(s.core_key, k.name_key) as core_key,
+        coalesce(s.core_key_right, k.name_key) as core_key_right
     from keys k
     left join stripped s using (name_key)
 )
@@ -38,5 +51,8 @@ select
     name_key,
     core_key,
     regexp_replace(core_key, '{{ company_form_pattern() }}', '') as bare_core,
-    {{ regex_contains('name_key', company_form_pattern()) }} as has_company_form
+    -- the same read right first; equal to bare_core unless two division names overlap
+    regexp_replace(core_key_right, '{{ company_form_pattern() }}', '') as bare_core_right,
+    {{ regex_contains('name_key', company_form_pattern()) }} as has_company_form,
+    {{ site_stem('name_key') }} as site_stem
 from cores

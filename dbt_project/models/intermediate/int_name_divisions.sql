@@ -5,10 +5,17 @@
     Occurrences that overlap are read as a person reads them, left first and longest first: 广东宁盛 is 广东 + 宁盛
     (not 东宁), 义乌市北苑 is 义乌市 + 北苑 (not 市北); an occurrence an earlier or longer one overlaps is dropped.
     Grain: one row per name key, position and division (朝阳 at one position names four divisions). -#}
-with keys as (
+with names as (
     select distinct name_key from {{ ref('int_source_records') }} where name_key is not null
     union
     select distinct former_name_key from {{ ref('stg_samr__changes') }} where former_name_key is not null
+),
+
+-- the names, and the names without a site suffix (华兴电子有限公司二厂 -> 华兴电子有限公司)
+keys as (
+    select name_key from names
+    union
+    select {{ site_stem('name_key') }} from names where {{ site_stem('name_key') }} is not null
 ),
 
 forms as (
@@ -43,8 +50,23 @@ overlapped as (
     select distinct s.name_key, s.position, s.form_length
     from spans s
     join standing o on {{ overlaps }}
+),
+
+{%- set overlaps_right = "o.name_key = s.name_key and ((o.position > s.position and s.position + s.form_length > o.position)
+             or (o.position = s.position and o.form_length > s.form_length))" %}
+standing_right as (
+    select s.* from spans s
+    anti join spans o on {{ overlaps_right }}
+),
+
+overlapped_right as (
+    select distinct s.name_key, s.position, s.form_length
+    from spans s
+    join standing_right o on {{ overlaps_right }}
 )
 
-select o.name_key, o.position, o.form_length, o.name_form, o.division_code, o.level
+select o.name_key, o.position, o.form_length, o.name_form, o.division_code, o.level,
+    v.name_key is null as is_reading, w.name_key is null as is_reading_right
 from occurrences o
-anti join overlapped v using (name_key, position, form_length)
+left join overlapped v using (name_key, position, form_length)
+left join overlapped_right w using (name_key, position, form_length)
