@@ -20,6 +20,11 @@ from assets.transform.quality import links_match_ground_truth
 from assets.transform.project import dbt_project
 from dagster_dbt import DbtCliResource
 from pipelines.resources import HrssApi, LakehouseSettings, SamrDatabase
+from pipelines.run_recovery import dead_run_reaper, patch_pool_wait
+
+# Dagster 1.13 spins a full core while a step waits for a pool slot, and ignores SIGTERM/Ctrl-C then: fixed in every
+# process that loads this code location (the UI's run workers included); see pipelines/run_recovery.py
+patch_pool_wait()
 
 # build the warehouse and publish what passes the gate, in one run (the gate reads this run's dbt test results)
 build_and_publish_job = dg.define_asset_job(
@@ -39,7 +44,7 @@ defs = dg.Definitions(
     asset_checks=[links_match_ground_truth],
     jobs=[snapshot_landing_job, monthly_landing_job, yearly_landing_job, build_and_publish_job, rollback_published],
     schedules=[monthly_landing_schedule, monthly_publication_schedule],
-    sensors=[new_deliveries_sensor],
+    sensors=[new_deliveries_sensor, dead_run_reaper],
     resources={
         "settings": settings,
         "samr": SamrDatabase(settings=settings),

@@ -32,3 +32,10 @@ def test_instance_config_turns_telemetry_and_nux_off():
 
     config = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
     assert config["telemetry"]["enabled"] is False and config["nux"]["enabled"] is False
+
+
+def test_dead_runs_are_reaped_for_ui_and_scheduled_runs_too():
+    from pipelines.definitions import defs
+
+    sensor = defs.get_sensor_def("dead_run_reaper")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING  # runs whenever the daemon does

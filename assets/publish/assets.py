@@ -264,26 +264,25 @@ def published_extracts(context: dg.AssetExecutionContext, config: PublicationCon
     settings = context.resources.settings
     published = settings.published_path
     version = run_version(context)
-    checks = [{"asset": staged_key(p).to_user_string(), "check": c, "passed": True} for p in PUBLISHED for c in GATES]
-    manifests = {}
-    for p in PUBLISHED:  # verify all before moving any
-        store.verify(store.staging_dir(published, p.name, version))
+    checks = {p.name: [{"asset": staged_key(p).to_user_string(), "check": c, "passed": True} for c in GATES]
+              for p in PUBLISHED}
+    previous = {p.name: store.current_version(published, p.name) for p in PUBLISHED}
+    # every dataset and analytics.duckdb become current in one atomic switch, after every file is verified
+    manifests = store.publish(published, version, checks)
+    removed = {p.name: store.prune(published, p.name, config.keep_versions) for p in PUBLISHED}
+    removed_releases = store.prune_releases(published, config.keep_versions)
     for p in PUBLISHED:
-        previous = store.current_version(published, p.name)
-        manifests[p.name] = store.promote(published, p.name, version,
-                                          [c for c in checks if c["asset"] == staged_key(p).to_user_string()])
-        removed = store.prune(published, p.name, config.keep_versions)
         folder = store.version_dir(published, p.name, version)
         yield dg.MaterializeResult(asset_key=published_key(p), metadata={
-            "version": version, "previous_version": previous or "none",
+            "version": version, "previous_version": previous[p.name] or "none",
             "dagster/row_count": manifests[p.name]["row_count"],
             "path": dg.MetadataValue.path(str(store.dataset_dir(published, p.name) / store.CURRENT)),
             "manifest": dg.MetadataValue.path(str(folder / store.MANIFEST)),
             "dagster/column_schema": table_schema(manifests[p.name]),
-            "versions_kept": len(store.versions(published, p.name)), "versions_removed": len(removed)})
-    path = store.build_analytics(published)
+            "versions_kept": len(store.versions(published, p.name)), "versions_removed": len(removed[p.name])})
+    path = published / store.ANALYTICS
     yield dg.MaterializeResult(asset_key=ANALYTICS_KEY, metadata={
-        "path": dg.MetadataValue.path(str(path)), "version": version,
+        "path": dg.MetadataValue.path(str(path)), "version": version, "releases_removed": len(removed_releases),
         "views": dg.MetadataValue.md("\n".join(f"- `{p.name}`: {p.grain}" for p in PUBLISHED))})
 
 

@@ -1,12 +1,18 @@
-"""Versioned extracts on disk: stage, verify, move `current` atomically, keep N versions, roll back.
+"""Versioned extracts on disk: stage, verify, switch every dataset's `current` in one atomic step, keep N versions,
+roll back.
 
     published/<dataset>/v=<version>/part-0.parquet ... + _manifest.json
-    published/<dataset>/current -> v=<version>          (a relative symlink, replaced with one rename)
-    published/analytics.duckdb                           (views over every dataset's current version)
+    published/.releases/<release>/<dataset> -> ../../<dataset>/v=<version>   (one link per dataset)
+    published/.releases/<release>/analytics.duckdb                          (views over that release's versions)
+    published/.release -> .releases/<release>       the one switch: replaced with one rename
+    published/<dataset>/current -> ../.release/<dataset>                    (fixed links, made once)
+    published/analytics.duckdb -> .release/analytics.duckdb                 (fixed link, made once)
 
 A version folder is written under a hidden name (.v=<version>.staging), and becomes v=<version> only when it
-is complete. `current` moves only by `promote`, which first re-verifies every file against the manifest. Readers
-resolve `current` once and read a complete, verified folder; a version that failed its gate never becomes one.
+is complete. A release (which version of every dataset, and the analysts' database over them) is built aside, then
+made current by renaming `.release`: the datasets and analytics.duckdb move together or not at all, so a run killed
+at any instant leaves consumers on the release before it or the one after. Readers resolve `current` once and read
+a complete, verified folder; a version that failed its gate never becomes one.
 
 Command line (for operators; the Dagster job `rollback_published` does the same):
     python -m assets.publish.store list [--home HOME]
@@ -61,11 +67,24 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+RELEASE = ".release"
+RELEASES = ".releases"
+
+
+def release_dir(published: Path, release: str) -> Path:
+    return published / RELEASES / release
+
+
+def current_release(published: Path) -> str | None:
+    link = published / RELEASE
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
 def current_version(published: Path, name: str) -> str | None:
     link = dataset_dir(published, name) / CURRENT
-    if not link.is_symlink():
+    if not link.exists():
         return None
-    return os.readlink(link).removeprefix("v=")
+    return Path(os.path.realpath(link)).name.removeprefix("v=")
 
 
 def read_manifest(folder: Path) -> dict:
@@ -120,30 +139,66 @@ def verify(folder: Path) -> dict:
     return manifest
 
 
-def _point_current(published: Path, name: str, version: str) -> None:
-    link = dataset_dir(published, name) / CURRENT
-    tmp = link.with_name(f".{CURRENT}.{os.getpid()}.tmp")
+def _replace_link(link: Path, target: str) -> None:
+    """Point `link` at `target` with one rename: a reader sees the old target or the new one."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
-    os.symlink(f"v={version}", tmp)
-    os.replace(tmp, link)  # atomic: a reader sees the old target or the new one
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _release(published: Path, versions_by_name: dict[str, str], release: str) -> None:
+    """Build a release aside (links to each dataset's version, analytics.duckdb over them), then switch to it."""
+    current = {p.name: v for p in PUBLISHED if (v := current_version(published, p.name))}
+    chosen = {**current, **versions_by_name}
+    final = release_dir(published, release)
+    if final.exists():  # a retried publication of the same version: never rebuild a release in place
+        final = final.with_name(f"{release}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}")
+    building = final.with_name(f".{final.name}.building")
+    if building.exists():
+        shutil.rmtree(building)
+    building.mkdir(parents=True)
+    for name, version in chosen.items():
+        os.symlink(f"../../{name}/v={version}", building / name)
+    _build_analytics(building / ANALYTICS, {n: version_dir(published, n, v) for n, v in chosen.items()})
+    os.replace(building, final)
+    _replace_link(published / RELEASE, f"{RELEASES}/{final.name}")  # the commit point
+    # the fixed links consumers open; made once (or converted from the older per-dataset layout)
+    for name in chosen:
+        link = dataset_dir(published, name) / CURRENT
+        if not (link.is_symlink() and os.readlink(link) == f"../{RELEASE}/{name}"):
+            _replace_link(link, f"../{RELEASE}/{name}")
+    analytics = published / ANALYTICS
+    if not (analytics.is_symlink() and os.readlink(analytics) == f"{RELEASE}/{ANALYTICS}"):
+        _replace_link(analytics, f"{RELEASE}/{ANALYTICS}")
+
+
+def publish(published: Path, version: str, checks_by_name: dict[str, list[dict]]) -> dict[str, dict]:
+    """The staged versions of these datasets, verified, become v=<version> and current together. Returns their
+    manifests."""
+    manifests = {}
+    for name in checks_by_name:  # verify every one before anything moves
+        staged = staging_dir(published, name, version)
+        if not staged.exists():
+            raise PublicationError(f"{name}: no staged version {version} at {staged}")
+        manifests[name] = verify(staged)
+    for name, checks in checks_by_name.items():
+        staged = staging_dir(published, name, version)
+        manifest = {**manifests[name], "checks": checks,
+                    "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        tmp = staged / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, staged / MANIFEST)
+        os.replace(staged, version_dir(published, name, version))  # not visible yet: no release points at it
+        manifests[name] = manifest
+    _release(published, {name: version for name in checks_by_name}, version)
+    return manifests
 
 
 def promote(published: Path, name: str, version: str, checks: list[dict]) -> dict:
-    """The staged version, verified, becomes v=<version> and current. Returns its manifest."""
-    staged = staging_dir(published, name, version)
-    final = version_dir(published, name, version)
-    if not staged.exists():
-        raise PublicationError(f"{name}: no staged version {version} at {staged}")
-    manifest = verify(staged)
-    manifest["checks"] = checks
-    manifest["published_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    tmp = staged / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, staged / MANIFEST)
-    os.replace(staged, final)
-    _point_current(published, name, version)
-    return manifest
+    """One dataset's staged version becomes current (the others stay where they are)."""
+    return publish(published, version, {name: checks})[name]
 
 
 def versions(published: Path, name: str) -> list[str]:
@@ -168,6 +223,26 @@ def prune(published: Path, name: str, keep: int) -> list[str]:
     return removed
 
 
+def prune_releases(published: Path, keep: int) -> list[str]:
+    """Keep the newest `keep` releases whose versions all still exist (and always the current one): an analyst's
+    open session may still read an older release's analytics.duckdb. Run after `prune`."""
+    folder = published / RELEASES
+    if not folder.exists():
+        return []
+    for p in folder.glob(".*.building"):  # a release whose build was interrupted
+        shutil.rmtree(p)
+    current = current_release(published)
+    releases = sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+    complete = [p for p in releases if all(link.exists() for link in p.iterdir() if link.is_symlink())]
+    kept = set(complete[-keep:] if keep > 0 else [])
+    removed = []
+    for p in releases:
+        if p not in kept and p.name != current:
+            shutil.rmtree(p)
+            removed.append(p.name)
+    return removed
+
+
 def rollback(published: Path, version: str, names: list[str] | None = None) -> list[str]:
     """Point `current` of each dataset (all by default) back at `version`, then rebuild analytics.duckdb."""
     names = names or [p.name for p in PUBLISHED]
@@ -176,30 +251,27 @@ def rollback(published: Path, version: str, names: list[str] | None = None) -> l
         if not folder.exists():
             raise PublicationError(f"{name}: no published version {version} (have: {', '.join(versions(published, name)) or 'none'})")
         verify(folder)
-    for name in names:
-        _point_current(published, name, version)
-    build_analytics(published)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    _release(published, {name: version for name in names}, f"rollback-{stamp}-to-{version}")
     return names
 
 
-def build_analytics(published: Path) -> Path:
-    """analytics.duckdb: one view per dataset over its current version, built aside and renamed into place.
-
-    Views name the version folder itself, not `current`: an analyst's session keeps reading the version it
-    opened with, even if `current` moves meanwhile (the old file stays readable until closed)."""
-    target = published / ANALYTICS
-    tmp = published / f".{ANALYTICS}.{os.getpid()}.tmp"
+def _build_analytics(target: Path, folders: dict[str, Path]) -> None:
+    """The analysts' database: one view per dataset over its version folder (named itself, not `current`, so an
+    open session keeps reading the release it opened with), written aside and renamed into place."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
+        rows = []
         for p in PUBLISHED:
-            version = current_version(published, p.name)
-            if version is None:
+            if p.name not in folders:
                 continue
-            files = version_dir(published, p.name, version).resolve() / "*.parquet"
+            version = folders[p.name].name.removeprefix("v=")
+            files = folders[p.name].resolve() / "*.parquet"
             con.execute(f"create view {p.name} as select * from read_parquet('{files}', hive_partitioning = false)")
             con.execute(f"comment on view {p.name} is '{p.grain.replace(chr(39), chr(39) * 2)} (version {version})'")
-        rows = [(p.name, v) for p in PUBLISHED if (v := current_version(published, p.name))]
+            rows.append((p.name, version))
         con.execute("create table published_versions (dataset varchar, version varchar)")
         if rows:
             con.executemany("insert into published_versions values (?, ?)", rows)
@@ -207,7 +279,14 @@ def build_analytics(published: Path) -> Path:
     finally:
         con.close()
     os.replace(tmp, target)
-    return target
+
+
+def build_analytics(published: Path) -> Path:
+    """Rebuild the analysts' database of the current versions, as a new release (a session open on the old file
+    keeps reading it)."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    _release(published, {}, f"refresh-{stamp}")
+    return published / ANALYTICS
 
 
 def main() -> None:

@@ -68,3 +68,31 @@ def test_rollback_from_the_command_line(tmp_path):
     assert manifest["row_count"] == 1 and manifest["checks"] == [{"check": "test", "passed": True}]
     with duckdb.connect(str(published / "analytics.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from park_kpi").fetchone()[0] == 1
+
+
+def test_every_dataset_and_the_analysts_database_switch_together_or_not_at_all(tmp_path, monkeypatch):
+    published = tmp_path / "published"
+    publish_version(published, "20250101T000000Z-aaaaaaaa", 1)
+    before = {p.name: os.path.realpath(published / p.name / "current") for p in PUBLISHED}
+    analytics = os.path.realpath(published / "analytics.duckdb")
+    con = duckdb.connect()
+    version = "20250102T000000Z-bbbbbbbb"
+    for p in PUBLISHED:
+        store.stage(con, published, p.name, version, "select range as id from range(2)", {})
+    real = store._replace_link
+
+    def crash_at_the_switch(link, target):
+        if link.name == store.RELEASE:
+            raise KeyboardInterrupt("killed")  # as a SIGKILL would leave it: everything built, nothing switched
+        real(link, target)
+
+    monkeypatch.setattr(store, "_replace_link", crash_at_the_switch)
+    with pytest.raises(KeyboardInterrupt):
+        store.publish(published, version, {p.name: [] for p in PUBLISHED})
+    assert {p.name: os.path.realpath(published / p.name / "current") for p in PUBLISHED} == before
+    assert os.path.realpath(published / "analytics.duckdb") == analytics
+    monkeypatch.setattr(store, "_replace_link", real)
+    # the consumers' paths are fixed links through the one switch
+    assert os.readlink(published / "park_kpi" / "current") == "../.release/park_kpi"
+    assert os.readlink(published / "analytics.duckdb") == ".release/analytics.duckdb"
+    assert all(os.readlink(published / p.name / "current") == f"../.release/{p.name}" for p in PUBLISHED)
