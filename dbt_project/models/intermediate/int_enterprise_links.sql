@@ -76,7 +76,7 @@ unlinked as (
 -- core that begins with a town (松山湖...) puts a whole town into one block.
 registry_blocks as (
     {%- for k in range(3, 7) %}
-    select {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key, pripid, core_key, registered_address
+    select {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key, pripid, name_key, core_key, registered_address
     from registry
     where core_key is not null
     {%- if not loop.last %}
@@ -111,8 +111,18 @@ record_blocks as (
     where place = 1
 ),
 
-candidates as (
-    select u.source_system, u.source_record_key, r.pripid,
+-- a candidate whose divisions the record contradicts is no candidate: 成都市宏达精密机械 scores 1.0 against the
+-- core of 东莞市宏达精密机械, but names another place. Every division the record's name reads must be one of the
+-- entity's (int_entity_divisions) or be written in the entity's own name too.
+record_places as (
+    select u.source_system, u.source_record_key, d.position, d.name_form, d.division_code
+    from unlinked u
+    join {{ ref('int_name_divisions') }} d on d.name_key = u.name_key
+    where d.is_reading
+),
+
+scored_pairs as (
+    select u.source_system, u.source_record_key, r.pripid, r.name_key as registry_key,
         case when u.address is not null and r.registered_address is not null
              then 0.85 * {{ string_similarity('u.core_key', 'r.core_key') }}
                   + 0.15 * {{ string_similarity('u.address', 'r.registered_address') }}
@@ -120,6 +130,21 @@ candidates as (
     from unlinked u
     join record_blocks k using (source_system, source_record_key)
     join registry_blocks r using (prefix_length, block_key)
+),
+
+place_conflicts as (
+    select distinct s.source_system, s.source_record_key, s.pripid
+    from scored_pairs s
+    join record_places p using (source_system, source_record_key)
+    left join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = p.division_code
+    group by s.source_system, s.source_record_key, s.pripid, s.registry_key, p.position, p.name_form
+    having count(e.division_code) = 0 and not contains(s.registry_key, p.name_form)
+),
+
+candidates as (
+    select s.source_system, s.source_record_key, s.pripid, s.score
+    from scored_pairs s
+    anti join place_conflicts c using (source_system, source_record_key, pripid)
 ),
 
 ranked as (

@@ -97,30 +97,6 @@ named as (
     select *, true from site_variants
 ),
 
--- the divisions an entity's name may carry, dropped or not: its registering authority's and its USCC's division
--- with their parents, and the divisions under them that its own names write (东莞市 for 441900; 南山区 for a
--- 深圳市南山... registered by 440300, but not 福田区)
-homes as (
-    select pripid, division_code as home from registry where division_code is not null
-    union
-    select pripid, uscc_division_code from registry where uscc_division_code is not null
-),
-
-entity_divisions as (
-    select pripid, home as division_code from homes
-    union
-    select pripid, left(home, 4) || '00' from homes
-    union
-    select pripid, left(home, 2) || '0000' from homes
-    union
-    select n.pripid, d.division_code
-    from registry_names n
-    join {{ ref('int_name_divisions') }} d on d.name_key = n.name_key
-    join homes h on h.pripid = n.pripid
-    where (right(h.home, 4) = '0000' and left(d.division_code, 2) = left(h.home, 2))
-       or (right(h.home, 2) = '00' and left(d.division_code, 4) = left(h.home, 4))
-),
-
 -- candidates share the core with every division and the company form removed (a blocking key); blocks that
 -- many registry names share are left to the scored rung
 registry_cores as (
@@ -166,7 +142,7 @@ strict_covered as (
     select distinct s.name_key, s.pripid, p.position
     from strict_needed s
     join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
-    join entity_divisions e on e.pripid = s.pripid and e.division_code = d.division_code,
+    join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = d.division_code,
     range(d.position, d.position + d.form_length) p(position)
 ),
 
