@@ -637,13 +637,9 @@ class CnipaWriter:
                         k = int(rng.integers(0, len(UNIVERSITIES)))
                         applicants.append(("institution", UNIVERSITIES[k][0]))
                     elif u < 0.13 and ext_n:
-                        j = int(rng.integers(0, ext_n))
-                        # written without its division now and then: then only the name's owner tells
-                        if rng.random() < 0.85:
-                            applicants.append(("external", (ext["name"][j], ())))
-                        else:
-                            applicants.append(("external", (render(ext["parts"][j]._replace(
-                                position=OMITTED, division=None)), ("division_dropped",))))
+                        # an applicant is written as registered, division included: a namesake registered
+                        # elsewhere differs from the local enterprise by its division alone
+                        applicants.append(("external", ext["name"][int(rng.integers(0, ext_n))]))
                     elif u < 0.14:  # the enterprise's trade union files beside it (a staff innovation)
                         applicants.append(("sub_organisation", (c, i)))
                     if rng.random() < 0.05:
@@ -680,14 +676,12 @@ class CnipaWriter:
             elif akind == "sub_organisation":
                 c, i = payload
                 name, kinds = written_name(rng, c, i, "light")
-                name = sub_organisation(rng, name)
+                name += "工会委员会" if rng.random() < 0.8 else "工会"
                 self.ctx.truth.add("cnipa", key, None, "sub_organisation", None, kinds)
-            elif akind == "external":
-                name, kinds = payload
-                self.ctx.truth.add("cnipa", key, None, "external_enterprise", None, kinds)
             else:
                 name = payload
-                self.ctx.truth.add("cnipa", key, None, akind, None)
+                owner = {"institution": "institution", "external": "external_enterprise", "person": "person"}[akind]
+                self.ctx.truth.add("cnipa", key, None, owner, None)
             names.append(name)
         topic = PATENT_TOPICS[int(rng.integers(0, len(PATENT_TOPICS)))].format(
             PATENT_OBJECTS[int(rng.integers(0, len(PATENT_OBJECTS)))])

@@ -379,6 +379,8 @@ class Population:
             out["uscc"].append(codes.make_uscc("9", "1", code, org[i]))
             out["legacy"].append(code + org[i])
             twin = companies[int(rng.integers(0, len(companies)))] if companies and rng.random() < 0.4 else -1
+            if twin >= 0 and REGIONS[chunk.region[twin]].code[:4] == code[:4]:
+                twin = -1  # a city that contains the local enterprise's county may stand in its name: not a namesake
             if twin >= 0:
                 local = chunk.name_parts[twin]
                 position = FIRST if rng.random() < 0.8 else AFTER_TRADE

@@ -219,6 +219,8 @@ def test_holders_that_are_not_the_enterprise(records):
     assert {r["source_system"] for r in subs} == {"grid", "cnipa"}
     assert all(r["pripid"] is None for r in subs)
     assert all(re.search(r"(工会委员会|工会|党支部|食堂|团委|支部委员会)$", r["written"]) for r in subs)
+    # a patent is filed by a trade union, never by a canteen
+    assert all(re.search(r"(工会委员会|工会)$", r["written"]) for r in subs if r["source_system"] == "cnipa")
 
 
 def test_enterprises_registered_elsewhere_share_local_name_cores(records, small_root: Path):
@@ -227,8 +229,17 @@ def test_enterprises_registered_elsewhere_share_local_name_cores(records, small_
     assert all(r["pripid"] is None for r in external)
     twins = [r for r in external if any(name.endswith(r["written"][-8:]) for name in registered)]
     assert len(twins) >= 5
-    # some are written without their division: then the name alone equals a local enterprise's core
-    assert any("division_dropped" in r["kinds"] for r in twins)
+    # tax writes some without their division (then only the code tells them from the local namesake); a patent
+    # names its applicant as registered
+    assert any("division_dropped" in r["kinds"] for r in twins if r["source_system"] == "tax")
+    assert not any(r["kinds"] for r in external if r["source_system"] == "cnipa")
+    enterprises = pq.read_table(small_root / "_truth" / "enterprises.parquet").to_pylist()
+    local_by_core = {e["name"][-8:]: e["region"] for e in enterprises}
+    # a namesake's city never contains the local enterprise's county (苏州 holds 张家港): that would be the same name
+    for r in twins:
+        region = local_by_core.get(r["written"][-8:])
+        if region and r["source_system"] == "tax" and len(r["source_record_key"]) == 18:
+            assert r["source_record_key"][2:6] != region[:4], r
 
 
 def test_legacy_taxpayer_numbers_from_divisions_that_look_like_institutions(small_root: Path):
