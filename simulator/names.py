@@ -140,6 +140,9 @@ def _respell(division: str, spellings: tuple[str, ...], rng: np.random.Generator
     return options[int(rng.integers(0, len(options)))] if options else None
 
 
+ABBREVIATION_WEIGHTS = {"no_form": 0.35, "short_form": 0.35, "no_word": 0.15, "short_word": 0.15}
+
+
 def _abbreviate(p: NameParts, keep_form: bool, rng: np.random.Generator) -> NameParts:
     """简称 as departments type them: no legal form, 公司 for 有限公司, no industry word, or a shorter one."""
     options = []
@@ -152,7 +155,9 @@ def _abbreviate(p: NameParts, keep_form: bool, rng: np.random.Generator) -> Name
         options.append("short_word")
     if not options:
         return p
-    pick = options[int(rng.integers(0, len(options)))]
+    # the legal form is what clerks shorten most; leaving out the industry is rarer
+    weights = np.array([ABBREVIATION_WEIGHTS[o] for o in options])
+    pick = options[int(rng.choice(len(options), p=weights / weights.sum()))]
     if pick == "no_form":
         return p._replace(form="")
     if pick == "short_form":
