@@ -80,10 +80,11 @@ def traditional_forms(texts: list[str]) -> list[tuple[str, str]]:
 def main() -> None:
     cands = converters()
     forms = traditional_forms(corpus())
-    print(f"corpus: {len(forms)} traditional forms of {len(corpus())} division and industry names")
+    print(f"Corpus: {len(forms)} traditional forms of {len(corpus())} division and industry names.\n")
     print("| library | characters in map | corpus: same key | corpus: exact | sample by convert() | sample by char map | names/s |")
     print("|---|---|---|---|---|---|---|")
     names = [t for t, _ in SAMPLE] * 200
+    notes = []
     for label, convert in cands.items():
         if label == GENERATED:
             from reference.hanzi import character_map
@@ -101,9 +102,10 @@ def main() -> None:
         rate = len(names) / (time.perf_counter() - started)
         print(f"| {label} | {len(mapping):,} | {corpus_key}/{len(forms)} | {corpus_ok}/{len(forms)} | {sample_convert}/{len(SAMPLE)} "
               f"| {sample_map}/{len(SAMPLE)} | {rate:,.0f} |")
-        wrong = [(t, t.translate(table), s) for t, s in SAMPLE if t.translate(table) != s]
-        for w in wrong:
-            print(f"    map wrong: {w}")
+        notes += [f"- {label}: {t} -> {t.translate(table)} by the character map (registry: {s})"
+                  for t, s in SAMPLE if t.translate(table) != s]
+    print()
+    print("\n".join(notes))
 
 
 if __name__ == "__main__":
