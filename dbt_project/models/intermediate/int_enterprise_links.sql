@@ -5,9 +5,33 @@
                                     with, followed by a site of the enterprise (二厂, (东城厂区), 一车间, 仓库,
                                     宿舍): a branch's site goes to the branch; a sub-organisation (工会委员会,
                                     党支部, 食堂) or an unregistered 分公司 never goes to the enterprise
+      name_abbreviated (0.86)       the trade name and the legal form with the industry left out (东莞博国有限
+                                    责任公司 for 东莞博国设备有限公司): exactly one entity's core begins so, with
+                                    the same legal form
       similarity (score)            Jaro-Winkler of name cores (and addresses where the source has one) above
                                     var('similarity_threshold'), clearly better than the next candidate
-    Persons and institutions are never linked by score. Grain: one row per linked source record. -#}
+    Neither of the last two proposes an entity the record's place contradicts (a division its name reads or its
+    code names). Persons and institutions are never linked by score. Grain: one row per linked source record. -#}
+{#- pairs (source_system, source_record_key, pripid, registry_key) that the record's place contradicts: a division its
+    name reads that is neither one of the entity's (int_entity_divisions) nor written in the entity's name too
+    (成都市宏达精密机械 against 东莞市宏达精密机械), or the division its code names (a legacy taxpayer number) -#}
+{% set place_conflicts_sql %}
+    select s.source_system, s.source_record_key, s.pripid
+    from __pairs__ s
+    join record_places p using (source_system, source_record_key)
+    left join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = p.division_code
+    group by s.source_system, s.source_record_key, s.pripid, s.registry_key, p.position, p.name_form
+    having count(e.division_code) = 0 and not contains(s.registry_key, p.name_form)
+    union
+    -- the division the record's code names (a legacy taxpayer number), if it is not the entity's
+    select s.source_system, s.source_record_key, s.pripid
+    from __pairs__ s
+    join {{ ref('int_links_pending') }} o using (source_system, source_record_key)
+    where {{ code_division('o.code') }} is not null
+        and not exists (
+            select 1 from {{ ref('int_entity_divisions') }} e
+            where e.pripid = s.pripid and {{ division_agrees(code_division('o.code'), 'e.division_code') }})
+{% endset %}
 with registry as (
     select e.pripid, e.name_key, c.core_key, e.registered_address
     from {{ ref('stg_samr__entities') }} e
@@ -62,13 +86,67 @@ site_prefixed as (
     having count(distinct pripid) = 1
 ),
 
--- what is left for scoring: organizations (not institutions) without a link; int_links_pending already holds no
--- record with a valid USCC of its own
-unlinked as (
+-- what is left after the site rung: organizations (not institutions) without a link; int_links_pending already
+-- holds no record with a valid USCC of its own
+after_sites as (
     select o.*
     from {{ ref('int_links_pending') }} o
     left join site_prefixed s using (source_system, source_record_key)
     where s.pripid is null and o.owner_kind = 'organization'
+),
+
+-- the divisions each record's name reads (a candidate must not be contradicted by them)
+record_places as (
+    select u.source_system, u.source_record_key, d.position, d.name_form, d.division_code
+    from after_sites u
+    join {{ ref('int_name_divisions') }} d on d.name_key = u.name_key
+    where d.is_reading
+),
+
+-- an abbreviation: the trade name and the legal form, the industry left out (东莞博国有限责任公司 for 东莞博国设备
+-- 有限公司, 东莞凯秋厂 for 东莞凯秋微电子厂): the record's core without its form begins the core of exactly one
+-- entity's name (current or former) with the same form, and nothing in the record contradicts that entity's place
+{%- set unit_forms = '(股份公司|有限公司|总公司|公司|专业合作社|合作社|经营部|商行|厂|店)$' %}
+record_short as (
+    select u.source_system, u.source_record_key, u.code, c.core_key,
+        {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
+        regexp_replace(c.core_key, '{{ unit_forms }}', '') as trade_name
+    from after_sites u
+    join {{ ref('int_name_cores') }} c on c.name_key = u.name_key
+),
+
+registry_short as (
+    select n.pripid, n.name_key as registry_key,
+        {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
+        regexp_replace(c.core_key, '{{ unit_forms }}', '') as body
+    from registry_names n
+    join {{ ref('int_name_cores') }} c using (name_key)
+),
+
+abbreviation_pairs as (
+    select r.source_system, r.source_record_key, g.pripid, g.registry_key
+    from record_short r
+    join registry_short g on left(g.body, 2) = left(r.trade_name, 2) and g.unit_form = r.unit_form
+    where r.unit_form <> '' and length(r.trade_name) >= 2
+        and {{ starts_with('g.body', 'r.trade_name') }} and length(g.body) > length(r.trade_name)
+),
+
+abbreviated as (
+    select source_system, source_record_key, min(pripid) as pripid, 'name_abbreviated' as match_rule,
+        0.86 as match_score, 7 as rung
+    from abbreviation_pairs
+    anti join ({{ place_conflicts_sql | replace('__pairs__', 'abbreviation_pairs') }}) conflicts
+        using (source_system, source_record_key, pripid)
+    group by source_system, source_record_key
+    having count(distinct pripid) = 1
+),
+
+-- what is left for scoring
+unlinked as (
+    select o.*
+    from after_sites o
+    left join abbreviated a using (source_system, source_record_key)
+    where a.pripid is null
 ),
 
 -- blocking: each record is compared with the registry entities sharing the shortest prefix of its name core
@@ -114,13 +192,6 @@ record_blocks as (
 -- a candidate whose divisions the record contradicts is no candidate: 成都市宏达精密机械 scores 1.0 against the
 -- core of 东莞市宏达精密机械, but names another place. Every division the record's name reads must be one of the
 -- entity's (int_entity_divisions) or be written in the entity's own name too.
-record_places as (
-    select u.source_system, u.source_record_key, d.position, d.name_form, d.division_code
-    from unlinked u
-    join {{ ref('int_name_divisions') }} d on d.name_key = u.name_key
-    where d.is_reading
-),
-
 scored_pairs as (
     select u.source_system, u.source_record_key, r.pripid, r.name_key as registry_key,
         case when u.address is not null and r.registered_address is not null
@@ -132,13 +203,10 @@ scored_pairs as (
     join registry_blocks r using (prefix_length, block_key)
 ),
 
+
+
 place_conflicts as (
-    select distinct s.source_system, s.source_record_key, s.pripid
-    from scored_pairs s
-    join record_places p using (source_system, source_record_key)
-    left join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = p.division_code
-    group by s.source_system, s.source_record_key, s.pripid, s.registry_key, p.position, p.name_form
-    having count(e.division_code) = 0 and not contains(s.registry_key, p.name_form)
+    {{ place_conflicts_sql | replace('__pairs__', 'scored_pairs') }}
 ),
 
 candidates as (
@@ -155,7 +223,7 @@ ranked as (
 ),
 
 scored as (
-    select source_system, source_record_key, pripid, 'similarity' as match_rule, round(score, 4) as match_score, 7 as rung
+    select source_system, source_record_key, pripid, 'similarity' as match_rule, round(score, 4) as match_score, 8 as rung
     from ranked
     where place = 1 and score >= {{ var('similarity_threshold') }}
         and score - coalesce(runner_up, 0) >= {{ var('similarity_margin') }}
@@ -164,5 +232,7 @@ scored as (
 select source_system, source_record_key, pripid, match_rule, match_score, rung from {{ ref('int_links_exact') }}
 union all
 select source_system, source_record_key, pripid, match_rule, match_score, rung from site_prefixed
+union all
+select source_system, source_record_key, pripid, match_rule, match_score, rung from abbreviated
 union all
 select source_system, source_record_key, pripid, match_rule, match_score, rung from scored

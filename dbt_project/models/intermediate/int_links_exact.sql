@@ -20,7 +20,8 @@
       name_without_site (0.88)      the name without a site suffix (二厂, 研发楼, 东城厂区, 仓库) links by one of the
                                     name rules above; never a sub-organisation's name (工会委员会, 食堂) or a 分公司
     Never linked by a name: persons, and records whose valid USCC the registry does not hold (an enterprise
-    registered elsewhere, whatever its name). A rung that finds two or more entities links none: no tie-break.
+    registered elsewhere, whatever its name); never linked by a core: a record whose name or code (a legacy
+    taxpayer number starts with a division code) names a place that is not the entity's. A rung that finds two or more entities links none: no tie-break.
     Grain: one row per source record linked by one of these rules. -#}
 with records as (
     select r.source_system, r.source_record_key, r.code, r.name, r.name_key, r.owner_kind, r.last_seen_on,
@@ -168,9 +169,22 @@ core_verified as (
     group by c.source_system, c.source_record_key, c.is_site, c.pripid
 ),
 
+-- a code that names a division (a legacy taxpayer number starts with one) is the record's place too: a record of
+-- 440300MA1J32585 嘉泰商贸有限公司 is Shenzhen's 嘉泰商贸, not 张家港市嘉泰商贸有限公司
+code_conflicts as (
+    select distinct c.source_system, c.source_record_key, c.pripid
+    from core_verified c
+    join records r using (source_system, source_record_key)
+    where {{ code_division('r.code') }} is not null
+        and not exists (
+            select 1 from {{ ref('int_entity_divisions') }} e
+            where e.pripid = c.pripid and {{ division_agrees(code_division('r.code'), 'e.division_code') }})
+),
+
 -- the best agreement only: a full-form agreement outranks one without the form
 core_best as (
     select * from core_verified
+    anti join code_conflicts using (source_system, source_record_key, pripid)
     qualify agreement = max(agreement) over (partition by source_system, source_record_key, is_site)
 ),
 
