@@ -89,10 +89,22 @@ def test_report_shows_the_breakdowns(tmp_path, con):
     lines = {t: (m, v) for t, m, v in verdicts([result])}
     assert lines["N=15k: recall ≥ 99.5%, with and without the registry's own records"] == ("80.00% / 66.67%", "missed")
     assert lines["N=15k: precision ≥ 99.99%"] == ("80.000%", "missed")
-    # a result written before the breakdowns: 'all except samr' from its per-source counts, variations not measured
-    old = render([base], "benchmarks.png")
+    # sizes whose roots different simulator code wrote are not compared
+    big = {**copy.deepcopy(result), "enterprises": 1_000_000}
+    result["generation"]["simulator"], big["generation"]["simulator"] = "a" * 12, "b" * 12
+    compared = {t: v for t, m, v in verdicts([result, big])}
+    assert compared["resolution quality at 1M no worse than at 15k (precision, recall)"].startswith("not comparable")
+    big["generation"]["simulator"] = "a" * 12
+    compared = {t: v for t, m, v in verdicts([result, big])}
+    assert compared["resolution quality at 1M no worse than at 15k (precision, recall)"] == "met"
+    # a result written before the breakdowns (per-source rows and 'all' only): 'all except samr' from its per-source
+    # counts, variations not measured
+    before = copy.deepcopy(base)
+    before["quality"] = [{k: v for k, v in q.items() if k != "breakdown"} for q in base["quality"]
+                         if q.get("breakdown", "source") == "source" or q["source_system"] == "all"]
+    old = render([before], "benchmarks.png")
     assert "| 0 | not measured |" in old
-    departmental = [q for q in base["quality"] if q["source_system"] not in ("samr", "all")]
+    departmental = [q for q in before["quality"] if q["source_system"] not in ("samr", "all")]
     expected = sum(q["correct"] for q in departmental) / sum(q["truly_local"] for q in departmental)
     assert f"| all except samr | {sum(q['correct'] for q in departmental) / sum(q['linked'] for q in departmental):.2%}" \
            f" / {expected:.2%} |" in old
