@@ -5,9 +5,9 @@
                                     with, followed by a site of the enterprise (二厂, (东城厂区), 一车间, 仓库,
                                     宿舍): a branch's site goes to the branch; a sub-organisation (工会委员会,
                                     党支部, 食堂) or an unregistered 分公司 never goes to the enterprise
-      name_abbreviated (0.86)       the trade name and the legal form with the industry left out (东莞博国有限
-                                    责任公司 for 东莞博国设备有限公司): exactly one entity's core begins so, with
-                                    the same legal form
+      name_core at 0.86             an abbreviation: the trade name and the legal form with the industry left out
+                                    (东莞博国有限责任公司 for 东莞博国设备有限公司): exactly one entity's core
+                                    begins so, with the same legal form
       similarity (score)            Jaro-Winkler of name cores (and addresses where the source has one) above
                                     var('similarity_threshold'), clearly better than the next candidate
     Neither of the last two proposes an entity the record's place contradicts (a division its name reads or its
@@ -132,7 +132,8 @@ abbreviation_pairs as (
 ),
 
 abbreviated as (
-    select source_system, source_record_key, min(pripid) as pripid, 'name_abbreviated' as match_rule,
+    -- a name-core link of its own score (the audit trail's rule list is the marts' contract: see docs/resolution.md)
+    select source_system, source_record_key, min(pripid) as pripid, 'name_core' as match_rule,
         0.86 as match_score, 7 as rung
     from abbreviation_pairs
     anti join ({{ place_conflicts_sql | replace('__pairs__', 'abbreviation_pairs') }}) conflicts
