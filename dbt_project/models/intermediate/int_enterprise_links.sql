@@ -104,9 +104,10 @@ record_places as (
 ),
 
 -- an abbreviation: the trade name and the legal form, the industry left out (东莞博国有限责任公司 for 东莞博国设备
--- 有限公司, 东莞凯秋厂 for 东莞凯秋微电子厂): the record's core without its form begins the core of exactly one
+-- 有限公司, 东莞凯秋厂 for 东莞凯秋微电子厂, 联铂（义乌）有限公司佛堂分公司 for 联铂（义乌）服饰有限公司佛堂分公司): the record's core without its form begins the core of exactly one
 -- entity's name (current or former) with the same form, and nothing in the record contradicts that entity's place
-{%- set unit_forms = '(股份公司|有限公司|总公司|公司|专业合作社|合作社|经营部|商行|厂|店)$' %}
+-- 有限公司佛堂分公司 is one form: a branch's abbreviation keeps its parent's legal form and its own place
+{%- set unit_forms = '((?:股份公司|有限公司|总公司|公司|厂)[^公司]{1,8}分公司|股份公司|有限公司|总公司|公司|专业合作社|合作社|经营部|商行|厂|店)$' %}
 record_short as (
     select u.source_system, u.source_record_key, u.code, c.core_key,
         {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
