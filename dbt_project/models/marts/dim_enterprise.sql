@@ -5,9 +5,10 @@
     rules (enterprise_park_membership, park_rule says which). Flags hold as of the last month the
     sources cover (as_of_date). -#}
 with codes as (
-    -- retired codes point to their survivor: only live codes are enterprises
+    -- codes merged by today's evidence point to their survivor: only live codes are enterprises (a code whose merge
+    -- evidence is gone is live again, though enterprise_code_history keeps that it was once retired)
     select * from {{ ref('int_enterprise_codes') }}
-    where enterprise_code not in (select retired_code from {{ ref('enterprise_code_history') }})
+    where enterprise_code not in (select retired_code from {{ ref('int_enterprise_code_merges') }})
 ),
 
 registry as (
