@@ -24,6 +24,10 @@ COLUMNS = ("division_code", "division_name", "level", "parent_code")
 
 # GB/T 2260 codes the package leaves unset (it writes "资料暂缺" for Taiwan's code).
 KNOWN_CODES = {"台湾省": "710000"}
+# where the package departs from the table: it lists 两江新区 (a national new area, a 功能区 that spans 渝北区 and
+# 北碚区, not a division) under 500157 and leaves out 渝北区 (500112), a district of Chongqing in every edition
+REMOVED = {"500157": "两江新区"}
+ADDED = (("500112", "渝北区", 3, "500000", "市辖区"),)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,11 @@ def load_divisions(wheel: Path | None = None) -> list[Division]:
 
     for province in _areas_literal(_data_source(wheel)):
         walk(province, None)
+    for code, name in REMOVED.items():
+        if out.get(code, Division(code, name, 0, None, "")).name == name:
+            out.pop(code, None)
+    for code, name, level, parent, kind in ADDED:
+        out.setdefault(code, Division(code, name, level, parent, kind))
     return sorted(out.values(), key=lambda d: d.code)
 
 

@@ -169,6 +169,7 @@ def _cell_text(v) -> str | None:
 
 
 TOTAL_WORDS = ("合计", "总计", "总合计", "全部合计")
+UNIT_CODE = re.compile(r"[0-9A-Za-z]{18}|[0-9A-Za-z]{9}")  # a USCC, or an organization code without its hyphen
 NOTE_PREFIX = re.compile(r"^(注|说明|备注|资料来源)\s*[0-9一二三四五六七八九十]*\s*[:：.、]|^注$")
 
 
@@ -221,12 +222,17 @@ def read_xlsx(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
     body = rows[ds.extra["first_data_row"] - 1:]
     records, trailer, blank = [], 0, 0
     key_col = header.index(ds.fields[0].source)
+    in_trailer = False
     for i, row in enumerate(body, start=ds.extra["first_data_row"]):
         cells = [_cell_text(v) for v in row]
         if not any(cells):
             blank += 1
             continue
-        if is_total_or_note(cells, key_col):
+        # the layout is data, then 合计, then 注 rows (a note may run on to lines of its own, "2.…"); after them only a
+        # row with a unit's code is data again, and it is kept, never dropped
+        key = (cells[key_col] or "") if key_col < len(cells) else ""
+        if is_total_or_note(cells, key_col) or (in_trailer and not UNIT_CODE.fullmatch(re.sub(r"[\s-]", "", key))):
+            in_trailer = True
             trailer += 1
             continue
         records.append((i, cells))

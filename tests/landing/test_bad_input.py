@@ -199,6 +199,7 @@ def test_total_and_note_rows_in_any_column(tmp_path, root):
         [None, "合 计", None, 2, 4, 6, 8, 10, 12],  # the total written under the name column
         [None, None, "总计", 2, 4, 6, 8, 10, 12],
         ["注：1. 本表为规模以上工业企业。"],
+        ["2.从业人员期末人数单位为人,其余为千元。"],  # a note running on to a line of its own
         [None, "注:数据截至年末"],
         ["91330782MA2JZZZZ3T", "丙", "3421", 1, 2, 3, 4, 5, 6],  # a row after the notes is still data, not dropped
     ])

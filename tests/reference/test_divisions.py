@@ -44,7 +44,9 @@ def test_known_divisions():
         "429004": ("仙桃市", "3", "420000"),      # county-level directly under the province
         "441900": ("东莞市", "2", "440000"),      # prefecture-level city without counties
         "710000": ("台湾省", "1", ""),
+        "500112": ("渝北区", "3", "500000"),      # missing from the package: added
     }
     for code, (name, level, parent) in expected.items():
         row = by_code[code]
         assert (row["division_name"], row["level"], row["parent_code"]) == (name, level, parent)
+    assert "500157" not in by_code  # 两江新区 is a national new area, not a GB/T 2260 division
