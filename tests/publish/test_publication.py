@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.publish import store
-from assets.publish.assets import GX_CHECK, PII_CHECK, UPSTREAM_CHECK, rollback_published, staged_key
+from assets.publish.assets import GATES, GX_CHECK, UPSTREAM_CHECK, rollback_published, staged_key
 from assets.publish.datasets import BY_NAME, PUBLISHED
 from tests.pipeline import build_and_publish, land_everything
 
@@ -50,7 +50,7 @@ def test_every_dataset_is_current_with_a_valid_manifest(published_home):
         assert manifest["dataset"] == p.name and manifest["key"] == list(p.key)
         assert manifest["run_id"] and manifest["deliveries"], "provenance: run and source deliveries"
         assert {d["dataset"] for d in manifest["deliveries"]} >= {"samr_entities", "tax_returns"}
-        assert sorted(c["check"] for c in manifest["checks"]) == sorted([GX_CHECK, PII_CHECK, UPSTREAM_CHECK])
+        assert sorted(c["check"] for c in manifest["checks"]) == sorted(GATES)
         assert all(c["passed"] for c in manifest["checks"])
         meta = pq.ParquetFile(next(folder.glob("*.parquet"))).metadata
         assert meta.num_row_groups == 0 or meta.row_group(0).column(0).compression == "ZSTD"
