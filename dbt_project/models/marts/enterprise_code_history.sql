@@ -1,11 +1,53 @@
 {{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
 {#- Retired 企业码 and their survivors: when two codes turn out to be one enterprise, one survives and the other is
-    retired with a pointer to it (codes are never deleted or reused). The merges themselves are decided from each
-    run's evidence (int_enterprise_code_merges); this keeps, append-only, when each code was first retired, even if
-    its evidence later goes and the code is live again (dim_enterprise follows today's merges).
-    Grain: one row per code ever retired. -#}
-select retired_code, survivor_code, reason, current_timestamp as retired_at
-from {{ ref('int_enterprise_code_merges') }}
+    retired with a pointer to it (codes are never deleted or reused). Today's cause: an enterprise first seen only
+    outside S1 (an external code, by its USCC) appears in the registry. Append-only state, like the codes.
+    Grain: one row per retired code. -#}
+with codes as (
+    select * from {{ ref('int_enterprise_codes') }}
+),
+
+merges as (
+    select
+        external.enterprise_code as retired_code,
+        local.enterprise_code as survivor_code,
+        'registered_locally' as reason,
+        current_timestamp as retired_at
+    from codes external
+    join {{ ref('stg_samr__entities') }} r on r.uscc = external.uscc
+    join codes local on local.anchor = 'samr:' || r.pripid
+    where external.is_external
+),
+
+-- an external code (from an earlier run) whose records the ladder now ties to one registry entity, with no record
+-- of that USCC left unlinked: the same enterprise, so the external code retires into the local one
+records_by_code as (
+    select r.code,
+        min(l.pripid) as pripid,
+        count(distinct l.pripid) as entities,
+        sum(case when l.pripid is null then 1 else 0 end) as unlinked_records
+    from {{ ref('int_source_records') }} r
+    left join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
+    where r.code is not null and r.source_system <> 'samr'
+    group by r.code
+),
+
+resolved as (
+    select external.enterprise_code, local.enterprise_code, 'resolved_locally', current_timestamp
+    from codes external
+    join records_by_code k on k.code = external.uscc and k.entities = 1 and k.unlinked_records = 0
+    join codes local on local.anchor = 'samr:' || k.pripid
+    where external.is_external
+        and external.enterprise_code not in (select retired_code from merges)
+),
+
+all_merges as (
+    select * from merges
+    union all
+    select * from resolved
+)
+
+select * from all_merges
 {% if is_incremental() %}
 where retired_code not in (select retired_code from {{ this }})
 {% endif %}
