@@ -26,18 +26,24 @@ def hrss_for(root: Path):
         server.server_close()
 
 
-def land_everything(root: Path, home: Path) -> list[dg.ExecuteInProcessResult]:
-    with hrss_for(root) as hrss:
-        months = sorted({p for ds in DATASETS if ds.partitioning == "monthly" and ds.format == "csv"
-                         for p in discover(root, ds)} | set(hrss.periods()))
-        years = sorted({p for ds in DATASETS if ds.partitioning == "yearly" for p in discover(root, ds)})
-        runs = [land([d.asset_name for d in DATASETS if d.partitioning == "snapshot"], home, root)]
-        for partitioning, keys in (("monthly", months), ("yearly", years)):
-            if keys:
-                runs.append(land([d.asset_name for d in DATASETS if d.partitioning == partitioning], home, root,
-                                 hrss=hrss, tags={"dagster/asset_partition_range_start": keys[0],
-                                                  "dagster/asset_partition_range_end": keys[-1]}))
+def land_with(root: Path, home: Path, hrss: HrssApi) -> list[dg.ExecuteInProcessResult]:
+    """Snapshots in one run, then every month and every year present (files and API periods) as one range each."""
+    months = sorted({p for ds in DATASETS if ds.partitioning == "monthly" and ds.format == "csv"
+                     for p in discover(root, ds)} | set(hrss.periods()))
+    years = sorted({p for ds in DATASETS if ds.partitioning == "yearly" for p in discover(root, ds)})
+    runs = [land([d.asset_name for d in DATASETS if d.partitioning == "snapshot"], home, root)]
+    for partitioning, keys in (("monthly", months), ("yearly", years)):
+        if keys:
+            runs.append(land([d.asset_name for d in DATASETS if d.partitioning == partitioning], home, root,
+                             hrss=hrss, tags={"dagster/asset_partition_range_start": keys[0],
+                                              "dagster/asset_partition_range_end": keys[-1]}))
     return runs
+
+
+def land_everything(root: Path, home: Path) -> list[dg.ExecuteInProcessResult]:
+    """Every delivery of a simulator root, S5 from the simulator's HTTP server."""
+    with hrss_for(root) as hrss:
+        return land_with(root, home, hrss)
 
 
 def build_warehouse(root: Path, home: Path) -> dg.ExecuteInProcessResult:
