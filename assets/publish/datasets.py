@@ -109,7 +109,7 @@ PUBLISHED: tuple[Published, ...] = (
         value_sets={"source_system": SOURCE_SYSTEMS},
         ranges={"match_score": (0, 1)},
         # the resolution-quality floor: at most 5% of all records left without a link for want of a match
-        mostly_not_in={"match_rule": (["unlinked:no_match"], 0.95)},
+        mostly_not_in={"match_rule": (["unlinked:no_match", "unlinked:ambiguous"], 0.95)},
     ),
 )
 

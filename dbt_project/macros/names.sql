@@ -57,3 +57,16 @@
             then {{ last }}
     end
 {%- endmacro %}
+
+{#- A name as written, for telling whether a department wrote it exactly as registered: traditional characters,
+    full-width forms and spaces folded, the legal form kept (有限责任公司 stays apart from 有限公司). -#}
+{% macro written_form(expr) -%}
+    replace(replace({{ to_simplified("upper(" ~ to_half_width("trim(" ~ expr ~ ")") ~ ")") }}, ' ', ''), '　', '')
+{%- endmacro %}
+
+{#- An address as a key: the province left out (S6 writes 东莞市寮步创新路91号 for the registry's 广东省东莞市寮步
+    创新路91号), full-width forms and spaces folded. -#}
+{% macro address_key(expr) -%}
+    nullif(regexp_replace(replace(replace(upper({{ to_half_width("trim(" ~ expr ~ ")") }}), ' ', ''), '　', ''),
+        '^[\p{Han}]{2,8}?(省|自治区)', ''), '')
+{%- endmacro %}

@@ -5,6 +5,10 @@
                                     with, followed by a site of the enterprise (二厂, (东城厂区), 一车间, 仓库,
                                     宿舍): a branch's site goes to the branch; a sub-organisation (工会委员会,
                                     党支部, 食堂) or an unregistered 分公司 never goes to the enterprise
+      trade_name_and_address (0.87) the record's core begins with the trade name of exactly one entity registered
+                                    at the record's address (current or former 住所): S6 ties accounts to
+                                    enterprises by name and address (东莞国宏有限责任公司 at 东莞市长安创新路337号
+                                    for 东莞国宏医疗器械有限责任公司 registered there)
       name_core at 0.86             an abbreviation: the trade name and the legal form with the industry left out
                                     (东莞博国有限责任公司 for 东莞博国设备有限公司): exactly one entity's core
                                     begins so, with the same legal form
@@ -103,6 +107,44 @@ record_places as (
     where d.is_reading
 ),
 
+-- where each entity is registered: its 住所 now and before a change (T_BGXX)
+registry_addresses as (
+    select r.pripid, {{ address_key('r.registered_address') }} as address_key, r.core_key
+    from registry r
+    where r.registered_address is not null and r.core_key is not null
+    union
+    select c.pripid, {{ address_key('c.value_before') }}, r.core_key
+    from {{ ref('stg_samr__changes') }} c
+    join registry r using (pripid)
+    where c.changed_item = '住所' and c.value_before is not null and r.core_key is not null
+),
+
+-- a trade name at the registered address: the record's core (divisions out, so the 字号 leads it) and the core of
+-- exactly one entity registered at the record's address begin with the same two characters
+address_pairs as (
+    select u.source_system, u.source_record_key, a.pripid, r.name_key as registry_key
+    from after_sites u
+    join registry_addresses a on a.address_key = {{ address_key('u.address') }}
+    join registry r on r.pripid = a.pripid
+    where u.address is not null and length(u.core_key) >= 2 and left(a.core_key, 2) = left(u.core_key, 2)
+),
+
+addressed as (
+    select source_system, source_record_key, min(pripid) as pripid, 'trade_name_and_address' as match_rule,
+        0.87 as match_score, 7 as rung
+    from address_pairs
+    anti join ({{ place_conflicts_sql | replace('__pairs__', 'address_pairs') }}) conflicts
+        using (source_system, source_record_key, pripid)
+    group by source_system, source_record_key
+    having count(distinct pripid) = 1
+),
+
+after_addresses as (
+    select o.*
+    from after_sites o
+    anti join addressed a using (source_system, source_record_key)
+),
+
 -- an abbreviation: the trade name and the legal form, the industry left out (东莞博国有限责任公司 for 东莞博国设备
 -- 有限公司, 东莞凯秋厂 for 东莞凯秋微电子厂, 联铂（义乌）有限公司佛堂分公司 for 联铂（义乌）服饰有限公司佛堂分公司): the record's core without its form begins the core of exactly one
 -- entity's name (current or former) with the same form, and nothing in the record contradicts that entity's place
@@ -112,7 +154,7 @@ record_short as (
     select u.source_system, u.source_record_key, u.code, c.core_key,
         {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
         regexp_replace(c.core_key, '{{ unit_forms }}', '') as trade_name
-    from after_sites u
+    from after_addresses u
     join {{ ref('int_name_cores') }} c on c.name_key = u.name_key
 ),
 
@@ -146,7 +188,7 @@ abbreviated as (
 -- what is left for scoring
 unlinked as (
     select o.*
-    from after_sites o
+    from after_addresses o
     left join abbreviated a using (source_system, source_record_key)
     where a.pripid is null
 ),
@@ -231,9 +273,11 @@ scored as (
         and score - coalesce(runner_up, 0) >= {{ var('similarity_margin') }}
 )
 
-select source_system, source_record_key, pripid, match_rule, match_score, rung from {{ ref('int_links_exact') }}
+select source_system, source_record_key, pripid, match_rule, match_score, rung from {{ ref('int_links_exact') }} where pripid is not null
 union all
 select source_system, source_record_key, pripid, match_rule, match_score, rung from site_prefixed
+union all
+select source_system, source_record_key, pripid, match_rule, match_score, rung from addressed
 union all
 select source_system, source_record_key, pripid, match_rule, match_score, rung from abbreviated
 union all

@@ -8,6 +8,11 @@ links as (
     select * from {{ ref('int_enterprise_links') }}
 ),
 
+-- records that two or more entities fit by the same rule: left unlinked on purpose
+ambiguous as (
+    select source_system, source_record_key from {{ ref('int_links_exact') }} where pripid is null
+),
+
 codes as (
     select * from {{ ref('int_enterprise_codes') }}
 )
@@ -22,6 +27,7 @@ select
         when external_code.enterprise_code is not null then 'external_uscc'
         when r.owner_kind = 'person' then 'unlinked:person'
         when r.owner_kind = 'institution' then 'unlinked:institution'
+        when a.source_record_key is not null then 'unlinked:ambiguous'
         when r.code is not null and not {{ uscc_is_valid('r.code') }} then 'unlinked:invalid_code_no_name_match'
         else 'unlinked:no_match'
     end as match_rule,
@@ -32,6 +38,7 @@ select
     end as decimal(5, 4)) as match_score
 from records r
 left join links l using (source_system, source_record_key)
+left join ambiguous a using (source_system, source_record_key)
 left join codes local_code
     on local_code.anchor = 'samr:' || coalesce(l.pripid, case when r.source_system = 'samr' then r.source_record_key end)
 left join codes external_code
