@@ -160,6 +160,6 @@ def name_ambiguity(warehouse: Path, truth: Path) -> dict:
     con.execute("set enable_progress_bar = false")
     try:
         cursor = con.execute(AMBIGUITY, {"truth": str(truth)})
-        return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+        return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     finally:
         con.close()

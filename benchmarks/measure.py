@@ -8,6 +8,7 @@ active at its midpoint, so the stages' wall and CPU add up to the run's total.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -99,7 +100,7 @@ def attribute(samples: list[tuple[float, float, int]], stages: dict[str, list[Wi
     """Per stage: wall and CPU seconds (sampling intervals split evenly among the stages active at their
     midpoint; intervals in no stage go to `rest`) and the peak RSS sampled while the stage was active."""
     out = {name: {"wall_s": 0.0, "cpu_s": 0.0, "peak_rss_bytes": 0} for name in [*stages, rest]}
-    for (t0, c0, r0), (t1, c1, r1) in zip(samples, samples[1:]):
+    for (t0, c0, r0), (t1, c1, r1) in itertools.pairwise(samples):
         mid = (t0 + t1) / 2
         active = [name for name, windows in stages.items() if any(a <= mid < b for a, b in windows)] or [rest]
         for name in active:

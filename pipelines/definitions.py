@@ -9,16 +9,20 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from assets.landing.assets import (
-    LANDING_ASSETS, monthly_landing_job, monthly_landing_schedule, new_deliveries_sensor, snapshot_landing_job,
+    LANDING_ASSETS,
+    monthly_landing_job,
+    monthly_landing_schedule,
+    new_deliveries_sensor,
+    snapshot_landing_job,
     yearly_landing_job,
 )
 from assets.publish.assets import PUBLISH_ASSETS, rollback_published
 from assets.transform.assets import warehouse_models
-from assets.transform.quality import links_match_ground_truth
 from assets.transform.project import dbt_project
-from dagster_dbt import DbtCliResource
+from assets.transform.quality import links_match_ground_truth
 from pipelines.resources import HrssApi, LakehouseSettings, SamrDatabase
 from pipelines.run_recovery import dead_run_reaper, patch_pool_wait
 

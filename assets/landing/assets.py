@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import warnings
 
 import dagster as dg
 import duckdb
@@ -77,8 +76,9 @@ def fetch_sql(samr, settings, ds: Dataset) -> tuple[readers.RawDelivery, str, st
         return None  # no registry in this root: the asset says so, the rest of the sources land
     columns = [f.source for f in ds.fields]
     batches, missing = [], []
-    for batch, missing in samr.read_table_as_text(ds.table, columns, order_by=[ds.fields[0].source]):
+    for batch, batch_missing in samr.read_table_as_text(ds.table, columns, order_by=[ds.fields[0].source]):
         batches.append(batch)
+        missing = batch_missing
     raw = pa.Table.from_batches(batches, schema=pa.schema([(c, pa.string()) for c in columns]))
     required_missing = [f.source for f in ds.required if f.source in missing]
     if required_missing:
@@ -211,8 +211,8 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
                 if r.delivered else "no delivery"))
         absent = None
         if ds.format == "sql" and not delivered:
-            absent = (f"no S1 registry (SAMR_DB_URL is not set and the sources root has no samr/samr.db): the 企业码 "
-                      f"resolution needs the registry; the other sources land")
+            absent = ("no S1 registry (SAMR_DB_URL is not set and the sources root has no samr/samr.db): the 企业码 "
+                      "resolution needs the registry; the other sources land")
             context.log.warning(f"{ds.asset_name}: {absent}")
         single = delivered[0] if len(delivered) == 1 else None
         metadata = {

@@ -15,8 +15,14 @@ import pyarrow as pa
 from . import readers, store
 from .contract import Dataset
 from .typing import (
-    build_typing_sql, contradicting_duplicates, domain_terms, json_projection, quote_ident, quote_literal,
-    record_key_expression, typed_select,
+    build_typing_sql,
+    contradicting_duplicates,
+    domain_terms,
+    json_projection,
+    quote_ident,
+    quote_literal,
+    record_key_expression,
+    typed_select,
 )
 
 QUARANTINE_SCHEMA = pa.schema([

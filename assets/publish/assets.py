@@ -20,7 +20,8 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 
-from assets.landing.assets import asset_key as landing_key, conservation
+from assets.landing.assets import asset_key as landing_key
+from assets.landing.assets import conservation
 from assets.landing.completeness import missing_deliveries
 from assets.landing.contract import DATASETS
 from assets.landing.deliveries import SNAPSHOT

@@ -30,7 +30,7 @@ SAMPLES = 5
 def id_number_is_valid(text: str) -> bool:
     text = text.upper()
     return len(text) == 18 and text[:17].isdigit() and \
-        ID_CHECK[sum(int(d) * w for d, w in zip(text[:17], ID_WEIGHTS)) % 11] == text[17]
+        ID_CHECK[sum(int(d) * w for d, w in zip(text[:17], ID_WEIGHTS, strict=True)) % 11] == text[17]
 
 
 def mask(text: str) -> str:

@@ -62,7 +62,7 @@ def compiled_tests(target: Path) -> dict[str, str]:
 def failing_rows(con: duckdb.DuckDBPyConnection, sql: str, limit: int = 20) -> list[dict]:
     cursor = con.execute(f"select * from ({sql}) as failing limit {limit}")
     columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, r)) for r in cursor.fetchall()]
+    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
 
 
 def with_failing_rows(event: dg.AssetCheckResult, con: duckdb.DuckDBPyConnection, tests: dict[str, str]):
@@ -105,7 +105,7 @@ def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Pat
                 if key in relations:
                     cursor = con.execute(f"select * from {relations[key]} limit 5")
                     columns = [d[0] for d in cursor.description]
-                    preview = dg.MetadataValue.md(markdown_table([dict(zip(columns, r)) for r in cursor.fetchall()],
+                    preview = dg.MetadataValue.md(markdown_table([dict(zip(columns, r, strict=True)) for r in cursor.fetchall()],
                                                                  max_columns=10, max_width=40))
                     count = con.execute(f"select count(*) from {relations[key]}").fetchone()[0]
                     event = dg.Output(value=event.value, output_name=event.output_name, data_version=event.data_version,

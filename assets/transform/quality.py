@@ -68,7 +68,7 @@ def measure_links(con: duckdb.DuckDBPyConnection, truth: Path, links: str = XREF
     names = [d[0] for d in cursor.description]
     sources, overall, by_variations = [], [], {}
     for row in cursor.fetchall():
-        r = dict(zip(names, row))
+        r = dict(zip(names, row, strict=True))
         counts = {k: (float(r[k]) if k in ("precision", "recall") else r[k])
                   for k in ("records", "truly_local", "linked", "correct", "precision", "recall")}
         if not r["by_all_sources"]:
