@@ -131,7 +131,9 @@ AMBIGUITY = """
 with shared_names as (
     select name_key from staging.stg_samr__entities where name_key is not null group by 1 having count(*) > 1
 ),
-cores as (select e.pripid, c.core_key from staging.stg_samr__entities e join resolution.int_name_cores c using (name_key)),
+cores as (
+    select e.pripid, c.core_key from staging.stg_samr__entities e join resolution.int_name_cores c using (name_key)
+),
 shared_cores as (select core_key from cores where core_key is not null group by 1 having count(*) > 1),
 missed as (
     select s.source_system, s.name_key, c.core_key

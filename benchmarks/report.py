@@ -112,9 +112,11 @@ def verdicts(results: list[dict]) -> list[tuple[str, str, str]]:
                     "met" if rss <= TARGETS["rss_1m_gib"] else "missed"))
         f = big["floors"]["bare_duckdb"]
         out.append(("N=1M: pipeline ÷ bare-DuckDB floor ≤ 1.5 (transformations: dbt stages ÷ the same SQL bare)",
-                    f"{f['transform_ratio']:.2f}", "met" if f["transform_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
+                    f"{f['transform_ratio']:.2f}",
+                    "met" if f["transform_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
         out.append(("N=1M: end to end (landing included) ÷ the same floor (landing excluded)",
-                    f"{f['pipeline_ratio']:.2f}", "met" if f["pipeline_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
+                    f"{f['pipeline_ratio']:.2f}",
+                    "met" if f["pipeline_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
     for r in results:
         p = r["floors"]["pandas_landing"]
         if p.get("ratio"):
@@ -148,7 +150,8 @@ def verdicts(results: list[dict]) -> list[tuple[str, str, str]]:
         same = small["generation"].get("simulator") is not None and (
             small["generation"].get("simulator") == big["generation"].get("simulator"))
         out.append(("resolution quality at 1M no worse than at 15k (precision, recall)",
-                    f"15k {_pct(a['precision'])} / {_pct(a['recall'])}; 1M {_pct(b['precision'])} / {_pct(b['recall'])}",
+                    f"15k {_pct(a['precision'])} / {_pct(a['recall'])}; "
+                    f"1M {_pct(b['precision'])} / {_pct(b['recall'])}",
                     ("met" if ok else "missed") if same else "not comparable: roots from different simulator code"))
     return out
 
@@ -173,7 +176,8 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
             ("rows published", lambda r: f"{r['pipeline']['published_rows']:,}"),
             ("sources generated in (not part of the run)",
              lambda r: "cached" if r["generation"].get("cached") else f"{r['generation']['seconds']:.0f} s"),
-            ("simulator that wrote them (digest of its code)", lambda r: r["generation"].get("simulator", "not recorded"))]
+            ("simulator that wrote them (digest of its code)",
+             lambda r: r["generation"].get("simulator", "not recorded"))]
     lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in rows]
     lines += ["", "## Per stage", "",
               "Wall and CPU seconds, peak RSS of the process tree while the stage ran, rows per wall second. Stages "
@@ -198,16 +202,24 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
     lines += ["", "## Floors, measured in the same run", "", "| | " + " | ".join(_n(n) for n in sizes) + " |",
               "|---|" + "---|" * len(sizes)]
     frows = [
-        ("bare DuckDB: the build's compiled SQL as plain statements", lambda r: f"{r['floors']['bare_duckdb']['seconds']:.1f} s"),
-        ("our dbt stages (seeds, staging, resolution, marts, dbt start-up)", lambda r: f"{r['floors']['bare_duckdb']['transform_s']:.1f} s"),
+        ("bare DuckDB: the build's compiled SQL as plain statements",
+         lambda r: f"{r['floors']['bare_duckdb']['seconds']:.1f} s"),
+        ("our dbt stages (seeds, staging, resolution, marts, dbt start-up)",
+         lambda r: f"{r['floors']['bare_duckdb']['transform_s']:.1f} s"),
         ("transformations ÷ floor", lambda r: f"{r['floors']['bare_duckdb']['transform_ratio']:.2f}"),
-        ("end to end ÷ floor (landing, tests, gate, publication included)", lambda r: f"{r['floors']['bare_duckdb']['pipeline_ratio']:.2f}"),
-        ("pandas read_csv → to_parquet, CSV deliveries", lambda r: f"{r['floors']['pandas_landing']['rows_per_s']:,} rows/s"),
-        ("our landing of the same files (typed, validated, quarantine, conservation)", lambda r: f"{r['floors']['pandas_landing']['ours_rows_per_s']:,} rows/s"),
+        ("end to end ÷ floor (landing, tests, gate, publication included)",
+         lambda r: f"{r['floors']['bare_duckdb']['pipeline_ratio']:.2f}"),
+        ("pandas read_csv → to_parquet, CSV deliveries",
+         lambda r: f"{r['floors']['pandas_landing']['rows_per_s']:,} rows/s"),
+        ("our landing of the same files (typed, validated, quarantine, conservation)",
+         lambda r: f"{r['floors']['pandas_landing']['ours_rows_per_s']:,} rows/s"),
         ("landing ÷ pandas throughput", lambda r: f"{r['floors']['pandas_landing']['ratio']:.2f}×"),
-        ("naive resolver (exact normalized USCC) seconds", lambda r: f"{r['floors']['naive_resolution']['seconds']:.1f} s"),
+        ("naive resolver (exact normalized USCC) seconds",
+         lambda r: f"{r['floors']['naive_resolution']['seconds']:.1f} s"),
         ("our ladder seconds", lambda r: f"{r['floors']['naive_resolution']['ours_seconds']:.1f} s"),
-        ("naive recall / precision", lambda r: next((f"{_pct(q['recall'])} / {_pct(q['precision'])}" for q in r['floors']['naive_resolution']['quality'] if q['source_system'] == 'all'), "")),
+        ("naive recall / precision",
+         lambda r: next((f"{_pct(q['recall'])} / {_pct(q['precision'])}"
+                         for q in r['floors']['naive_resolution']['quality'] if q['source_system'] == 'all'), "")),
         ("recall gained by the ladder", lambda r: _pct(r["floors"]["naive_resolution"]["recall_gained"])),
     ]
     lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in frows]
@@ -224,8 +236,8 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
         nq = next((q for q in results[-1]["floors"]["naive_resolution"]["quality"] if q["source_system"] == src), None)
         cells.append(f"{_pct(nq['precision'])} / {_pct(nq['recall'])}" if nq else "")
         lines.append(f"| {src} | " + " | ".join(cells) + " |")
-    lines += ["", "Overall recall counts the registry's own records (each S1 entity links to itself); `all except samr` "
-              "leaves them out and is the figure for what the departments wrote.", "",
+    lines += ["", "Overall recall counts the registry's own records (each S1 entity links to itself); "
+              "`all except samr` leaves them out and is the figure for what the departments wrote.", "",
               "## Recall by the number of name variations a record carries", "",
               "Departmental records only (the registry's own are left out), against the ground truth's `variations`: "
               "how many ways the record's name differs from the registry's at once (division dropped, moved or "
@@ -240,8 +252,8 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
                          "not measured")
         lines.append(f"| {bucket} | " + " | ".join(cells) + " |")
     if all(r.get("name_ambiguity") for r in results):
-        lines += ["", "Why recall falls as N grows: the truly local records left unlinked, and how many of them carry a "
-                  "name (or name core) that several registry entities share, which no name rule can tell apart.", "",
+        lines += ["", "Why recall falls as N grows: the truly local records left unlinked, and how many of them carry "
+                  "a name (or name core) that several registry entities share, which no name rule can tell apart.", "",
                   "| | " + " | ".join(_n(n) for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
         arows = [("truly local records left unlinked", "missed"),
                  ("... whose name or core several registry entities share", "name_shared_in_registry"),

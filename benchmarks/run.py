@@ -125,14 +125,16 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
     bare = floors.bare_duckdb(warehouse, dbt_artifacts, home)
     pandas_ = floors.pandas_landing(root, home)
     run_results = json.loads((dbt_artifacts / "run_results.json").read_text(encoding="utf-8"))["results"]
-    source_records_s = next((r["execution_time"] for r in run_results if r["unique_id"].endswith(".int_source_records")), 0.0)
+    source_records_s = next((r["execution_time"] for r in run_results
+                             if r["unique_id"].endswith(".int_source_records")), 0.0)
     naive = floors.naive_resolution(warehouse, truth, source_records_s)
     ambiguity = floors.name_ambiguity(warehouse, truth)
     quality = measure(warehouse, truth) if truth.exists() else []
 
     transform_s = sum(s["wall_s"] for n, s in stages.items() if kind_of(n).transformation)
     csv_sources = set(pandas_)
-    ours_csv_s = sum(s["wall_s"] for n, s in stages.items() if n.startswith(LANDING) and n.removeprefix(LANDING) in csv_sources)
+    ours_csv_s = sum(s["wall_s"] for n, s in stages.items()
+                     if n.startswith(LANDING) and n.removeprefix(LANDING) in csv_sources)
     csv_rows = sum(p["rows"] for p in pandas_.values())
     pandas_s = sum(p["seconds"] for p in pandas_.values())
     ours_resolution_s = stages.get(RESOLUTION, {}).get("wall_s", 0.0)
@@ -142,8 +144,9 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
     cpu = samples[-1][1] - samples[0][1] if len(samples) > 1 else 0.0
     return {
         "enterprises": enterprises, "months": MONTHS, "seed": seed,
-        "date": dt.date.today().isoformat(), "machine": {"cpus": os.cpu_count(),
-                                                         "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)},
+        "date": dt.date.today().isoformat(),
+        "machine": {"cpus": os.cpu_count(),
+                    "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)},
         "generation": generation,
         "pipeline": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(peak / MIB),
                      "dagster_runs": runs, "landed_rows": total_landed, "source_records": source_records,

@@ -51,7 +51,8 @@ def _observed(result: dict) -> object:
     if "unexpected_count" in r:
         return f"{r['unexpected_count']} unexpected ({r.get('unexpected_percent', 0):.2f}%)"
     info = result.get("exception_info") or {}
-    return info.get("exception_message") or next((v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
+    return info.get("exception_message") or next(
+        (v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
 
 
 def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Outcome:
@@ -76,7 +77,8 @@ def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Out
         datasource.delete_asset(asset_name)
     except (LookupError, ValueError):
         pass
-    asset = datasource.add_query_asset(name=asset_name, query=f"select * from read_parquet('{files_glob}', hive_partitioning = false)")
+    asset = datasource.add_query_asset(
+        name=asset_name, query=f"select * from read_parquet('{files_glob}', hive_partitioning = false)")
     batch = asset.add_batch_definition_whole_table("staged")
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{name}_staged", data=batch, suite=suite))

@@ -126,7 +126,8 @@ class SamrDatabase(dg.ConfigurableResource):
                 result = con.execution_options(stream_results=True, yield_per=self.batch_rows).execute(query)
                 for rows in result.partitions(self.batch_rows):
                     cols = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
-                    arrays = {c: pa.array(v, pa.string()) for c, v in zip([c for c in columns if c not in missing], cols, strict=True)}
+                    arrays = {c: pa.array(v, pa.string())
+                              for c, v in zip([c for c in columns if c not in missing], cols, strict=True)}
                     for c in missing:
                         arrays[c] = pa.nulls(len(rows), pa.string())
                     yield pa.record_batch([arrays[c] for c in columns], names=columns), missing

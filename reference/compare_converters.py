@@ -81,7 +81,8 @@ def main() -> None:
     cands = converters()
     forms = traditional_forms(corpus())
     print(f"Corpus: {len(forms)} traditional forms of {len(corpus())} division and industry names.\n")
-    print("| library | characters in map | corpus: same key | corpus: exact | sample by convert() | sample by char map | names/s |")
+    print("| library | characters in map | corpus: same key | corpus: exact "
+          "| sample by convert() | sample by char map | names/s |")
     print("|---|---|---|---|---|---|---|")
     names = [t for t, _ in SAMPLE] * 200
     notes = []
@@ -100,8 +101,8 @@ def main() -> None:
         for n in names:
             convert(n)
         rate = len(names) / (time.perf_counter() - started)
-        print(f"| {label} | {len(mapping):,} | {corpus_key}/{len(forms)} | {corpus_ok}/{len(forms)} | {sample_convert}/{len(SAMPLE)} "
-              f"| {sample_map}/{len(SAMPLE)} | {rate:,.0f} |")
+        print(f"| {label} | {len(mapping):,} | {corpus_key}/{len(forms)} | {corpus_ok}/{len(forms)} "
+              f"| {sample_convert}/{len(SAMPLE)} | {sample_map}/{len(SAMPLE)} | {rate:,.0f} |")
         notes += [f"- {label}: {t} -> {t.translate(table)} by the character map (registry: {s})"
                   for t, s in SAMPLE if t.translate(table) != s]
     print()

@@ -102,9 +102,9 @@ def fetch_api(hrss, settings, partition: str) -> tuple[readers.RawDelivery, str,
     con.register("pages", pa.table({"page": pa.array(range(len(pages)), pa.int64()),
                                     "body": pa.array([p.decode("utf-8") for p in pages], pa.string())}))
     lines = con.sql("SELECT CAST(row_number() OVER (ORDER BY page, i) AS BIGINT) AS _source_row, "
-                        "CAST(rec AS VARCHAR) AS _line FROM (SELECT page, unnest(json_extract(body, '$.data[*]')) AS rec, "
-                        "unnest(generate_series(1, CAST(json_array_length(body, '$.data') AS BIGINT))) AS i FROM pages) ORDER BY page, i"
-                        ).to_arrow_table()
+                    "CAST(rec AS VARCHAR) AS _line FROM (SELECT page, unnest(json_extract(body, '$.data[*]')) AS rec, "
+                    "unnest(generate_series(1, CAST(json_array_length(body, '$.data') AS BIGINT))) AS i "
+                    "FROM pages) ORDER BY page, i").to_arrow_table()
     con.close()
     return readers.RawDelivery(lines), f"{hrss.base_url.rstrip('/')}/api/v1/employers?period={partition}", digest
 
@@ -131,7 +131,8 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
         upcoming = reader.submit(fetch_partition, context, ds, partitions[0]) if partitions else None
         for i, partition in enumerate(partitions):
             fetched = upcoming.result()
-            upcoming = reader.submit(fetch_partition, context, ds, partitions[i + 1]) if i + 1 < len(partitions) else None
+            upcoming = (reader.submit(fetch_partition, context, ds, partitions[i + 1])
+                        if i + 1 < len(partitions) else None)
             if fetched is None:
                 results.append(LandingResult(ds.asset_name, partition, "", None, delivered=False))
                 continue

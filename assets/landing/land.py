@@ -80,7 +80,8 @@ def ensure_schema_file(lake: Path, ds: Dataset) -> None:
     cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in ds.fields)
     store.write_parquet_atomically(con, f"SELECT {cols}, CAST(NULL AS VARCHAR) AS _source_file, CAST(NULL AS BIGINT) "
                                         f"AS _source_row, CAST(NULL AS VARCHAR) AS _delivery_sha256, "
-                                        f"CAST(NULL AS TIMESTAMP) AS _loaded_at, CAST(NULL AS VARCHAR) AS _delivery_partition LIMIT 0",
+                                        f"CAST(NULL AS TIMESTAMP) AS _loaded_at, "
+                                        f"CAST(NULL AS VARCHAR) AS _delivery_partition LIMIT 0",
                                     target)
     con.close()
 
@@ -102,7 +103,8 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
                 f"{record_key_expression(ds)} AS _key FROM checked")
     # domain rules need typed values, so they run on the typed relation; then rows that contradict each other
     for term in domain_terms(ds, partition, loaded_at.date().isoformat()):
-        con.execute(f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {term}) WHERE ({term}) IS NOT NULL")
+        con.execute(f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {term}) "
+                    f"WHERE ({term}) IS NOT NULL")
     duplicates = contradicting_duplicates(ds)
     if duplicates:
         con.execute(f"CREATE TEMP TABLE contradicting AS SELECT _source_row, {duplicates} AS _duplicate "
@@ -123,7 +125,8 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
     con.register("malformed", malformed)
     common = (f"{quote_literal(ds.source)} AS source_system, {quote_literal(ds.name)} AS dataset, "
               f"{quote_literal(partition)} AS partition, {quote_literal(source)} AS source_file")
-    tail = f"{quote_literal(sha256)} AS delivery_sha256, TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS loaded_at"
+    tail = (f"{quote_literal(sha256)} AS delivery_sha256, "
+            f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS loaded_at")
     quarantine_query = (
         f"SELECT {common}, _source_row AS source_row, _key AS source_record_key, _reason AS reason, "
         f"CAST(_raw_values AS VARCHAR) AS raw_values, {tail} FROM typed WHERE _reason <> '' "

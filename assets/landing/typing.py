@@ -90,7 +90,8 @@ def error_terms(ds: Dataset, json_source: bool) -> list[str]:
     """One SQL CASE per check; each yields a reason or NULL."""
     terms = []
     if json_source:
-        terms.append("CASE WHEN NOT _json_valid THEN 'not valid JSON' WHEN NOT _json_object THEN 'not a JSON object' END")
+        terms.append("CASE WHEN NOT _json_valid THEN 'not valid JSON' "
+                     "WHEN NOT _json_object THEN 'not a JSON object' END")
     guard = "_json_object AND " if json_source else ""  # a line that is not a JSON object has one reason only
     for f in ds.fields:
         raw = raw_column(f)
@@ -142,7 +143,8 @@ def domain_terms(ds: Dataset, partition: str, landed_on: str) -> list[str]:
     for f in ds.fields:
         col, lab = quote_ident(f.name), label(f)
         if f.minimum is not None:
-            terms.append(f"CASE WHEN {col} < {f.minimum!r} THEN format('{{}}: {{}} is below its minimum {f.minimum:g}', "
+            terms.append(f"CASE WHEN {col} < {f.minimum!r} "
+                         f"THEN format('{{}}: {{}} is below its minimum {f.minimum:g}', "
                          f"{quote_literal(lab)}, CAST({col} AS VARCHAR)) END")
         if f.not_in_future:
             terms.append(f"CASE WHEN {col} > DATE {quote_literal(landed_on)} THEN format('{{}}: {{}} is in the future "
@@ -157,7 +159,8 @@ def domain_terms(ds: Dataset, partition: str, landed_on: str) -> list[str]:
         col = quote_ident(f.name)
         latest = f"DATE {quote_literal(partition + '-01')}" if f.kind == "period" else str(int(partition))
         # an earlier period is a late filing and loads; a later one cannot have been reported yet
-        terms.append(f"CASE WHEN {col} > {latest} THEN format('{{}}: {{}} is after the delivery''s period {partition}', "
+        terms.append(f"CASE WHEN {col} > {latest} "
+                     f"THEN format('{{}}: {{}} is after the delivery''s period {partition}', "
                      f"{quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
         earliest = f"DATE {quote_literal(EARLIEST_PERIOD + '-01')}" if f.kind == "period" else EARLIEST_PERIOD[:4]
         terms.append(f"CASE WHEN {col} < {earliest} THEN format('{{}}: {{}} is before {EARLIEST_PERIOD[:4]}', "

@@ -118,7 +118,8 @@ def failed_dbt_tests(instance: dg.DagsterInstance) -> tuple[int, list[str]]:
     failed = []
     for key, record in latest.items():
         event = record.event.dagster_event if record.event else None
-        evaluation = event.event_specific_data if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None
+        evaluation = (event.event_specific_data
+                      if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None)
         if evaluation is None:
             if record.status.value == "FAILED":  # the check itself errored
                 failed.append(f"{key.asset_key.to_user_string()}:{key.name} (did not complete)")
@@ -155,7 +156,8 @@ class GateConfig(dg.Config):
         dg.AssetCheckSpec(PII_CHECK, asset=staged_key(p), blocking=True,
                           description="no ID number, phone number or S1 personal column in the staged files"),
         dg.AssetCheckSpec(UPSTREAM_CHECK, asset=staged_key(p), blocking=True,
-                          description="every error-severity dbt test passed and every landed delivery conserved its rows"),
+                          description="every error-severity dbt test passed and every landed delivery "
+                                      "conserved its rows"),
         dg.AssetCheckSpec(COMPLETE_CHECK, asset=staged_key(p), blocking=True,
                           description="every delivery in the sources root has landed as it is now, and no landing's "
                                       "latest attempt failed, unless an operator accepted the gap by name "

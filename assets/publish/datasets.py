@@ -83,7 +83,8 @@ PUBLISHED: tuple[Published, ...] = (
     Published(
         "mu_efficiency", "mart_mu_efficiency",
         "one row per 企业码 and year evaluated: 亩均效益 indicators, score and class",
-        key=("enterprise_code", "fiscal_year"), not_null=("enterprise_code", "fiscal_year", "scope", "evaluation_class"),
+        key=("enterprise_code", "fiscal_year"),
+        not_null=("enterprise_code", "fiscal_year", "scope", "evaluation_class"),
         patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
         value_sets={"evaluation_class": ["A", "B", "C", "D", "T"], "scope": ["above_scale", "below_scale"]},
         ranges={"total_score": (0, 100), "rank_share": (0, 1), "industrial_land_mu": (0, None)},

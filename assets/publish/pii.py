@@ -19,7 +19,9 @@ from assets.landing.contract import DATASETS
 from assets.metadata import markdown_table
 
 PERSONAL_COLUMNS = {n.lower() for ds in DATASETS for f in ds.fields if f.pii for n in (f.source, f.name)}
-ID_CANDIDATE = r"(^|[^0-9A-Za-z])([1-8][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])([^0-9A-Za-z]|$)"
+ID_CANDIDATE = (r"(^|[^0-9A-Za-z])"
+                r"([1-8][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])"
+                r"([^0-9A-Za-z]|$)")
 MOBILE = r"(^|[^0-9A-Za-z])1[3-9][0-9]{9}([^0-9A-Za-z]|$)"
 LANDLINE = r"(^|[^0-9A-Za-z])0[1-9][0-9]{1,2}-[0-9]{7,8}([^0-9A-Za-z]|$)"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -71,7 +73,8 @@ def scan(folder: Path) -> list[Finding]:
                 if ids:
                     rows = con.execute(f"select count(*) from {source} where list_has_any("
                                        f"[regexp_extract({col}, '{ID_CANDIDATE}', 2)], ?)", [ids]).fetchone()[0]
-                    findings.append(Finding(path.name, name, "resident ID number", rows, [mask(i) for i in ids[:SAMPLES]]))
+                    findings.append(Finding(path.name, name, "resident ID number", rows,
+                                            [mask(i) for i in ids[:SAMPLES]]))
                 for label, pattern in (("mobile phone number", MOBILE), ("landline phone number", LANDLINE)):
                     hits = con.execute(f"select count(*), list({col})[1:{SAMPLES}] from {source} "
                                        f"where regexp_matches({col}, '{pattern}')").fetchone()
@@ -83,5 +86,6 @@ def scan(folder: Path) -> list[Finding]:
 
 
 def markdown(findings: list[Finding]) -> str:
-    return markdown_table([{"file": f.file, "column": f.column, "found": f.kind, "rows": f.rows if f.rows >= 0 else None,
+    return markdown_table([{"file": f.file, "column": f.column, "found": f.kind,
+                            "rows": f.rows if f.rows >= 0 else None,
                             "samples (masked)": ", ".join(f.samples)} for f in findings])

@@ -249,7 +249,8 @@ def rollback(published: Path, version: str, names: list[str] | None = None) -> l
     for name in names:
         folder = version_dir(published, name, version)
         if not folder.exists():
-            raise PublicationError(f"{name}: no published version {version} (have: {', '.join(versions(published, name)) or 'none'})")
+            raise PublicationError(f"{name}: no published version {version} "
+                                   f"(have: {', '.join(versions(published, name)) or 'none'})")
         verify(folder)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     _release(published, {name: version for name in names}, f"rollback-{stamp}-to-{version}")

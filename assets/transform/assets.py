@@ -75,7 +75,8 @@ def with_failing_rows(event: dg.AssetCheckResult, con: duckdb.DuckDBPyConnection
     try:
         rows = failing_rows(con, sql)
     except duckdb.Error as e:  # the test's relation may be gone; the count dbt reported still stands
-        return dg.AssetCheckResult(**{**event_fields(event), "metadata": {**event.metadata, "failing_rows_error": str(e)}})
+        return dg.AssetCheckResult(**{**event_fields(event),
+                                      "metadata": {**event.metadata, "failing_rows_error": str(e)}})
     sample = "; ".join(", ".join(f"{k}={v}" for k, v in r.items()) for r in rows[:5])
     return dg.AssetCheckResult(**{**event_fields(event), "description": f"failing rows: {sample}"[:1000],
                                   "metadata": {**event.metadata, "failing_rows": dg.MetadataValue.md(
@@ -105,8 +106,8 @@ def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Pat
                 if key in relations:
                     cursor = con.execute(f"select * from {relations[key]} limit 5")
                     columns = [d[0] for d in cursor.description]
-                    preview = dg.MetadataValue.md(markdown_table([dict(zip(columns, r, strict=True)) for r in cursor.fetchall()],
-                                                                 max_columns=10, max_width=40))
+                    preview = dg.MetadataValue.md(markdown_table(
+                        [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()], max_columns=10, max_width=40))
                     count = con.execute(f"select count(*) from {relations[key]}").fetchone()[0]
                     event = dg.Output(value=event.value, output_name=event.output_name, data_version=event.data_version,
                                       tags=event.tags, metadata={**event.metadata, "dagster/row_count": count,

@@ -43,8 +43,10 @@ select grouping(source_system) as by_all_sources, grouping(departmental) as by_a
     count(*) filter (where truth is not null) as truly_local,
     count(*) filter (where got is not null) as linked,
     count(*) filter (where got = truth) as correct,
-    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where got is not null), 0), 1.0) as precision,
-    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where truth is not null), 0), 1.0) as recall
+    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where got is not null), 0), 1.0)
+        as precision,
+    coalesce(count(*) filter (where got = truth) / nullif(count(*) filter (where truth is not null), 0), 1.0)
+        as recall
 from j
 group by grouping sets ((source_system), (), (departmental), (variations))
 """
@@ -78,7 +80,8 @@ def measure_links(con: duckdb.DuckDBPyConnection, truth: Path, links: str = XREF
                 overall.append({"breakdown": "overall", "source_system": ALL_EXCEPT_REGISTRY, **counts})
         elif not r["by_all_variations"]:
             if r["variations"] is not None:
-                by_variations[r["variations"]] = {"breakdown": "variations", "source_system": f"variations {r['variations']}",
+                by_variations[r["variations"]] = {"breakdown": "variations",
+                                                  "source_system": f"variations {r['variations']}",
                                                   "variations": r["variations"], **counts}
         else:
             overall.insert(0, {"breakdown": "overall", "source_system": ALL, **counts})
@@ -102,9 +105,9 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 @dg.asset_check(asset=XREF, name=QUALITY_CHECK, blocking=False, required_resource_keys={"settings"},
-                description=f"precision >= {PRECISION_FLOOR:.1%} and recall >= {RECALL_FLOOR:.0%} (with and without the "
-                            f"registry's own records) of the links against the sources root's ground truth "
-                            f"(_truth/), where it has one")
+                description=f"precision >= {PRECISION_FLOOR:.1%} and recall >= {RECALL_FLOOR:.0%} "
+                            f"(with and without the registry's own records) of the links against the sources root's "
+                            f"ground truth (_truth/), where it has one")
 def links_match_ground_truth(context) -> dg.AssetCheckResult:
     settings = context.resources.settings
     truth = settings.sources_path / "_truth" / "source_records.parquet"
@@ -120,5 +123,6 @@ def links_match_ground_truth(context) -> dg.AssetCheckResult:
     if by_variations:
         metadata["by_name_variations"] = dg.MetadataValue.md(markdown_table(by_variations))
     return dg.AssetCheckResult(
-        passed=overall["precision"] >= PRECISION_FLOOR and min(overall["recall"], departmental["recall"]) >= RECALL_FLOOR,
+        passed=(overall["precision"] >= PRECISION_FLOOR
+                and min(overall["recall"], departmental["recall"]) >= RECALL_FLOOR),
         severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
