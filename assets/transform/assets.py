@@ -35,9 +35,6 @@ class LakehouseDbtTranslator(DagsterDbtTranslator):
             return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key: the landing asset
         return dg.AssetKey([self.get_group_name(dbt_resource_props) or "dbt", dbt_resource_props["name"]])
 
-    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
-        return ["team:data-engineering"]
-
 
 translator = LakehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
