@@ -5,8 +5,6 @@ with source as (
 select
     trim(account_number) as source_record_key,
     trim(account_holder) as account_holder,
-    {{ name_key('account_holder') }} as name_key,
-    {{ owner_kind('account_holder') }} as holder_kind,
     trim(supply_address) as supply_address,
     tariff_category,
     voltage_level,

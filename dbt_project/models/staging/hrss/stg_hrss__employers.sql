@@ -5,7 +5,6 @@ with source as (
 select
     trim(employer_number) as source_record_key,
     trim(employer_name) as employer_name,
-    {{ name_key('employer_name') }} as name_key,
     {{ normalize_code('uscc') }} as uscc,
     {{ uscc_is_valid(normalize_code('uscc')) }} as uscc_is_valid,
     -- the API has no period field: the period is the one the extract was requested for

@@ -22,7 +22,6 @@ renamed as (
         trim(taxpayer_id) as source_record_key,
         {{ normalize_code('taxpayer_id') }} as taxpayer_code,
         trim(taxpayer_name) as taxpayer_name,
-        {{ name_key('taxpayer_name') }} as name_key,
         tax_period,
         -- amounts in 元
         vat,
