@@ -1,8 +1,8 @@
 """The sources root belongs to the departments: `make run` never creates, changes or deletes anything in it.
 
-Real runs of scripts/demo.py (what `make run` runs) on a small simulator root, checksummed before and after: the
-SHA-256 of every file and the list of files and folders must be identical. Default data is generated only when no
-root is configured, and only into $LAKEHOUSE_HOME/sources.
+Real runs of scripts/demo.py (what `make run` runs) on a department's copy of the small simulator root, checksummed
+before and after: the SHA-256 of every file and the list of files and folders must be identical. Default data is
+generated only when no root is configured, and only into $LAKEHOUSE_HOME/sources.
 """
 from __future__ import annotations
 
@@ -11,26 +11,15 @@ import shutil
 
 import pytest
 
-from tests.conftest import SMALL
 from tests.crash.demo_run import REPO, fingerprint, prepare_home, run_demo, summary
 
 
-@pytest.fixture(scope="module")
-def department_root(tmp_path_factory):
-    from simulator.generate import generate
-
-    root = tmp_path_factory.mktemp("department") / "park-x"
-    generate(root, progress=False, chunk_size=600, **SMALL)
-    return root
-
-
 @pytest.mark.slow
-def test_make_run_leaves_a_configured_root_byte_identical(department_root, tmp_path):
-    before = fingerprint(department_root)
+def test_make_run_leaves_a_configured_root_byte_identical(small_run):
+    # the session's small run: a department's copy of the small root, fingerprinted before its first `make run`
+    # (tests/crash/test_kill9.py runs `make run` there again: the root must stay identical through all of them)
+    department_root, home, before, code, out = small_run
     assert any(k.startswith("samr/") for k in before) and len(before) > 20
-    home = tmp_path / "home"
-    prepare_home(home)
-    code, out = run_demo(home, department_root, tmp_path / "run.log")
     assert code == 0, summary(out)
     assert f"sources root: {department_root} (configured by LAKEHOUSE_SOURCES_ROOT" in out
     assert "published now: version" in out, summary(out)
@@ -39,9 +28,9 @@ def test_make_run_leaves_a_configured_root_byte_identical(department_root, tmp_p
 
 
 @pytest.mark.slow
-def test_a_root_without_the_registry_gets_no_registry_file(department_root, tmp_path):
+def test_a_root_without_the_registry_gets_no_registry_file(small_root, tmp_path):
     root = tmp_path / "no-registry"
-    shutil.copytree(department_root, root, ignore=lambda folder, names: ["samr.db"] if folder.endswith("samr") else [])
+    shutil.copytree(small_root, root, ignore=lambda folder, names: ["samr.db"] if folder.endswith("samr") else [])
     before = fingerprint(root)
     assert "samr" in before and "samr/samr.db" not in before
     home = tmp_path / "home"

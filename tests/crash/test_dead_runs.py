@@ -223,15 +223,13 @@ def test_a_reused_process_id_is_not_the_run_worker():
 
 
 @pytest.mark.slow
-def test_make_run_waiting_for_the_pool_stops_on_sigterm_with_status_130(tmp_path):
+def test_make_run_waiting_for_the_pool_stops_on_sigterm_with_status_130(tmp_path, small_root):
     """`make run` behind another run's pool slot: it lands (landing is not in the pool), waits asleep at the build,
     and SIGTERM ends it with 130, its run marked failed and its claim released; nothing was published."""
-    from simulator.generate import generate
-    from tests.conftest import SMALL
     from tests.crash.demo_run import env_for, prepare_home, start_demo, summary
 
     root, home = tmp_path / "root", tmp_path / "home"
-    generate(root, progress=False, chunk_size=600, **SMALL)
+    shutil.copytree(small_root, root)  # the session's small root, copied: this test's `make run` gets its own
     prepare_home(home)
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     script = tmp_path / "runner.py"
