@@ -6,8 +6,10 @@
       name_and_address (0.97)       of the entities the name could be (any name rule below, before telling
                                     candidates apart), exactly one is registered at the record's address (current
                                     or a former 住所): S6 ties accounts to enterprises by name and address
-      org_code (0.97)               the GB 11714 organization code inside a USCC, a legacy taxpayer number or an
-                                    organization code equals the one inside a registry USCC
+      org_code (0.97)               the GB 11714 organization code inside a USCC (one that fails its check: a
+                                    typo elsewhere in it), a legacy taxpayer number or an organization code equals
+                                    the one inside a registry USCC; a valid USCC the registry does not hold is
+                                    another enterprise's, whatever organization code it embeds
       registration_number (0.97)    a legacy 15-digit 工商注册号 of the registry
       name_exact (0.95)             the normalized name equals a registry name
       name_shared (0.93)            the normalized name is one several registry entities share (a name taken again
@@ -300,6 +302,8 @@ deterministic as (
     select c.source_system, c.source_record_key, b.pripid, 'org_code', 0.97, 2
     from coded c join by_org b on c.org_candidate = b.org_code
     where {{ org_code_is_valid('c.org_candidate') }}
+        -- a valid USCC the registry does not hold is an enterprise registered elsewhere, whatever it embeds
+        and not coalesce({{ uscc_is_valid('c.code') }}, false)
     union all
     select c.source_system, c.source_record_key, b.pripid, 'registration_number', 0.97, 2
     from coded c join by_regno b on c.code = b.registration_number
