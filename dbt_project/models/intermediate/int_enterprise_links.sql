@@ -107,36 +107,19 @@ record_places as (
     where d.is_reading
 ),
 
--- where each entity is registered: its 住所 now and before a change (T_BGXX)
-registry_addresses as (
-    select r.pripid, {{ address_key('r.registered_address') }} as address_key, r.core_key
-    from registry r
-    where r.registered_address is not null and r.core_key is not null
-    union
-    select c.pripid, {{ address_key('c.value_before') }}, r.core_key
-    from {{ ref('stg_samr__changes') }} c
-    join registry r using (pripid)
-    where c.changed_item = '住所' and c.value_before is not null and r.core_key is not null
-),
-
 -- a trade name at the registered address: the record's core (divisions out, so the 字号 leads it) and the core of
 -- exactly one entity registered at the record's address begin with the same two characters
 address_pairs as (
     select u.source_system, u.source_record_key, a.pripid, r.name_key as registry_key
     from after_sites u
-    join registry_addresses a on a.address_key = {{ address_key('u.address') }}
+    join {{ ref('int_entity_addresses') }} a on a.address_key = {{ address_key('u.address') }}
     join registry r on r.pripid = a.pripid
-    where u.address is not null and length(u.core_key) >= 2 and left(a.core_key, 2) = left(u.core_key, 2)
+    where u.address is not null and length(u.core_key) >= 2 and left(r.core_key, 2) = left(u.core_key, 2)
 ),
 
 addressed as (
-    select source_system, source_record_key, min(pripid) as pripid, 'trade_name_and_address' as match_rule,
-        0.87 as match_score, 7 as rung
-    from address_pairs
-    anti join ({{ place_conflicts_sql | replace('__pairs__', 'address_pairs') }}) conflicts
-        using (source_system, source_record_key, pripid)
-    group by source_system, source_record_key
-    having count(distinct pripid) = 1
+    {{ the_one_candidate('address_pairs', place_conflicts_sql | replace('__pairs__', 'address_pairs'),
+                         'trade_name_and_address', 0.87, 7) }}
 ),
 
 after_addresses as (
@@ -176,13 +159,8 @@ abbreviation_pairs as (
 
 abbreviated as (
     -- a name-core link of its own score (the audit trail's rule list is the marts' contract: see docs/resolution.md)
-    select source_system, source_record_key, min(pripid) as pripid, 'name_core' as match_rule,
-        0.86 as match_score, 7 as rung
-    from abbreviation_pairs
-    anti join ({{ place_conflicts_sql | replace('__pairs__', 'abbreviation_pairs') }}) conflicts
-        using (source_system, source_record_key, pripid)
-    group by source_system, source_record_key
-    having count(distinct pripid) = 1
+    {{ the_one_candidate('abbreviation_pairs', place_conflicts_sql | replace('__pairs__', 'abbreviation_pairs'),
+                         'name_core', 0.86, 7) }}
 ),
 
 -- what is left for scoring

@@ -48,17 +48,6 @@ registry as (
     from {{ ref('stg_samr__entities') }} e
 ),
 
--- where each entity is registered: its 住所 now and before a change (T_BGXX)
-registry_addresses as (
-    select pripid, {{ address_key('registered_address') }} as address_key
-    from {{ ref('stg_samr__entities') }}
-    where registered_address is not null
-    union
-    select c.pripid, {{ address_key('c.value_before') }}
-    from {{ ref('stg_samr__changes') }} c
-    where c.changed_item = '住所' and c.value_before is not null
-),
-
 -- every name an entity is known by: its current name and the names it had before a 名称 change
 registry_names as (
     select pripid, name_key, enterprise_name as written_name, false as is_former from registry where name_key is not null
@@ -230,7 +219,7 @@ address_agreed as (
     select c.source_system, c.source_record_key, min(c.pripid) as pripid
     from name_candidates c
     join organizations o using (source_system, source_record_key)
-    join registry_addresses a on a.pripid = c.pripid and a.address_key = o.address_key
+    join {{ ref('int_entity_addresses') }} a on a.pripid = c.pripid and a.address_key = o.address_key
     group by c.source_system, c.source_record_key
     having count(distinct c.pripid) = 1
 ),
