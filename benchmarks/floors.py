@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from assets.landing.contract import DATASETS
 from assets.landing.deliveries import discover
 from assets.transform.quality import measure_links
+from contracts.sources import DATASETS
 
 
 def _quote(name: str) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 
 from assets.publish import store
-from assets.publish.datasets import PUBLISHED
 from assets.transform.quality import measure
+from contracts.published import PUBLISHED
 from simulator.generate import simulator_version
 
 from . import floors

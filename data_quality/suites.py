@@ -3,7 +3,7 @@
     python -m data_quality.suites          # (re)write data_quality/suites/<dataset>.json
 
 The suites are files in the repo (reviewed like code); tests/quality checks they match what this generates.
-Columns come from the marts' enforced dbt contracts (the manifest), rules from assets/publish/datasets.py.
+Columns come from the marts' enforced dbt contracts (the manifest), rules from contracts/published.py.
 The row-count bounds are parameters ($PARAMETER), filled at validation time from the current version.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assets.publish.datasets import PUBLISHED, Published
+from contracts.published import PUBLISHED, Published
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 MANIFEST = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "manifest.json"

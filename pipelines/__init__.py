@@ -1,1 +1,1 @@
-"""The Dagster code location: assembles definitions from `assets/`; computes nothing itself."""
+"""The Dagster code location, the top layer: the definitions, jobs, schedules and sensors assembled from `assets/`."""

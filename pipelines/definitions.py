@@ -1,7 +1,8 @@
 """The one `Definitions` object of the code location (workspace.yaml -> pipelines.definitions).
 
-It assembles; it computes nothing and reads nothing at import. Connection settings are `EnvVar`s,
-resolved when a run starts, so secrets never show in the UI or logs (the Makefile exports defaults).
+It assembles what `assets/` defines with the jobs, schedules and sensors of `pipelines/`; it computes nothing and
+reads nothing at import. Settings and connections are resolved when a run starts (resources/settings.py derives
+every default from LAKEHOUSE_HOME); secrets are `EnvVar`s, so they never show in the UI or logs.
 """
 from __future__ import annotations
 
@@ -11,44 +12,30 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from assets.landing.assets import (
-    LANDING_ASSETS,
-    monthly_landing_job,
-    monthly_landing_schedule,
-    new_deliveries_sensor,
-    snapshot_landing_job,
-    yearly_landing_job,
-)
-from assets.publish.assets import PUBLISH_ASSETS, rollback_published
+from assets.landing.assets import LANDING_ASSETS
+from assets.publish.assets import PUBLISH_ASSETS
 from assets.transform.assets import warehouse_models
 from assets.transform.project import dbt_project
 from assets.transform.quality import links_match_ground_truth
-from pipelines.resources import HrssApi, LakehouseSettings, SamrDatabase
-from pipelines.run_recovery import dead_run_reaper, patch_pool_wait
+from resources.settings import LakehouseSettings
+from resources.systems import HrssApi, SamrDatabase
+
+from .jobs import JOBS
+from .run_recovery import patch_pool_wait
+from .schedules import SCHEDULES
+from .sensors import SENSORS
 
 # Dagster 1.13 spins a full core while a step waits for a pool slot, and ignores SIGTERM/Ctrl-C then: fixed in every
 # process that loads this code location (the UI's run workers included); see pipelines/run_recovery.py
 patch_pool_wait()
 
-# build the warehouse and publish what passes the gate, in one run (the gate reads this run's dbt test results)
-build_and_publish_job = dg.define_asset_job(
-    "build_and_publish",
-    selection=dg.AssetSelection.assets(warehouse_models, *PUBLISH_ASSETS),
-    description="Full refresh of the warehouse (dbt build with its tests), then stage, gate and publish the extracts.",
-)
-# the month's deliveries land on the 5th (monthly_landing_schedule); the warehouse and extracts follow on the 6th
-monthly_publication_schedule = dg.ScheduleDefinition(
-    job=build_and_publish_job, cron_schedule="0 6 6 * *", execution_timezone="Asia/Shanghai",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
-
 settings = LakehouseSettings()
 defs = dg.Definitions(
     assets=[*LANDING_ASSETS, warehouse_models, *PUBLISH_ASSETS],
     asset_checks=[links_match_ground_truth],
-    jobs=[snapshot_landing_job, monthly_landing_job, yearly_landing_job, build_and_publish_job, rollback_published],
-    schedules=[monthly_landing_schedule, monthly_publication_schedule],
-    sensors=[new_deliveries_sensor, dead_run_reaper],
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
     resources={
         "settings": settings,
         "samr": SamrDatabase(settings=settings),

@@ -3,7 +3,9 @@
 The sources root is the user's when LAKEHOUSE_SOURCES_ROOT is set: it is only read, never written (nothing is
 generated there). With no root configured, the simulator's default data is generated once into
 $LAKEHOUSE_HOME/sources. The simulated HRSS API is started only when no HRSS API is configured. The simulator runs
-as a separate process (`python -m simulator ...`): the pipeline never imports it.
+as a separate process (`python -m simulator ...`): the pipeline never imports it. Nothing needs exporting first: every
+default (the home, the sources root, S1, the Dagster instance) comes from resources/settings.py, and the instance is
+created on first use as `make install` creates it.
 
 Before the first run, runs of the instance whose processes are gone are marked failed and their pool slots freed
 (pipelines/run_recovery.py). Exit status: 0 when every run succeeded and no blocking check failed, 1 otherwise (the
@@ -51,7 +53,7 @@ def sources_root(settings) -> tuple[Path, bool, str]:
                              "SOURCES.md (unset LAKEHOUSE_SOURCES_ROOT to run on generated default data)")
         return root, False, f"sources root: {root} (configured by LAKEHOUSE_SOURCES_ROOT; read only: nothing is " \
                             "generated or written there)"
-    root = settings.home_path / "sources"
+    root = settings.sources_path  # the default root, under the home
     if root.is_dir():
         return root, True, f"sources root: {root} (default data generated earlier; LAKEHOUSE_SOURCES_ROOT is not set)"
     scratch = settings.home_path / ".sources.generating"
@@ -90,8 +92,8 @@ def registry_line(settings) -> str:
 
     url = settings.samr_url()
     if url is None:
-        return (f"S1 registry: none (SAMR_DB_URL is not set and {settings.sources_path / 'samr' / 'samr.db'} does not "
-                "exist): the rest lands, but resolution needs the registry")
+        return (f"S1 registry: none (SAMR_DB_URL is not set and {settings.samr_sqlite} does not exist): the rest "
+                "lands, but resolution needs the registry")
     where = "SAMR_DB_URL" if os.environ.get("SAMR_DB_URL") else "the SQLite file of the sources root, read-only"
     return f"S1 registry: {sa.engine.make_url(url).render_as_string(hide_password=True)} ({where})"
 
@@ -122,7 +124,8 @@ def hrss_api(root: Path):
 
 
 def hrss_periods(base: str) -> list[str]:
-    req = urllib.request.Request(f"{base}/api/v1/periods", headers={"Authorization": f"Bearer {os.environ['HRSS_API_TOKEN']}"})
+    req = urllib.request.Request(f"{base}/api/v1/periods",
+                                 headers={"Authorization": f"Bearer {os.environ['HRSS_API_TOKEN']}"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.load(resp)["periods"]
 
@@ -215,39 +218,25 @@ class Runs:
 
 
 def materialize_everything(settings, hrss_periods_: list[str], runs: Runs) -> list[str]:
-    """Land every delivery found: one run for the snapshots, one per partitioning for its range."""
-    from assets.landing.assets import LANDING_ASSETS, asset_key
-    from assets.landing.contract import DATASETS
-    from assets.landing.deliveries import discover
+    """Land every delivery found, run by run as the landing plan says (assets/landing/plan.py), then build."""
+    from assets.landing.assets import LANDING_ASSETS
+    from assets.landing.plan import deliveries, landing_plan
 
     by_key = {a.key: a for a in LANDING_ASSETS}
-    found: dict[str, set[str]] = {"snapshot": set(), "monthly": set(), "yearly": set()}
-    for ds in DATASETS:
-        if ds.format == "api":
-            found["monthly"] |= set(hrss_periods_)
-        elif ds.format != "sql":
-            found[ds.partitioning] |= {p for p in discover(settings.sources_path, ds) if p != "snapshot"}
     out = []
-    for partitioning in ("snapshot", "monthly", "yearly"):
-        selected = [by_key[asset_key(ds)] for ds in DATASETS if ds.partitioning == partitioning]
-        keys = sorted(found[partitioning])
-        tags = {}
-        if partitioning != "snapshot":
-            if not keys:
-                continue
-            # one run over the whole range (the assets' single-run backfill policy)
-            tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    for run in landing_plan(deliveries(settings.sources_path, hrss_periods_)):
         started = time.perf_counter()
-        result = runs.materialize(f"landing {partitioning}", selected, tags=tags)
+        result = runs.materialize(f"landing {run.partitioning}", [by_key[k] for k in run.asset_keys],
+                                  partition_key=run.partition_key, tags=run.tags)
         # a range run reports one materialization per partition, each with the run's totals: count assets once
         per_asset = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
         loaded = sum(m["rows_loaded"].value for m in per_asset.values() if "rows_loaded" in m)
         quarantined = sum(m["rows_quarantined"].value for m in per_asset.values() if "rows_quarantined" in m)
         checks = [c for c in result.get_asset_check_evaluations() if c.blocking]
-        span = f" {keys[0]}..{keys[-1]}" if keys else ""
-        out.append(f"landed {partitioning}{span}: {len(per_asset)} asset(s), {loaded:,} rows loaded, {quarantined:,} "
-                   f"quarantined, {sum(c.passed for c in checks)}/{len(checks)} blocking checks passed, "
-                   f"{time.perf_counter() - started:.1f} s{'' if result.success else ' (FAILED: see below)'}")
+        span = f" {run.span}" if run.span else ""
+        out.append(f"landed {run.partitioning}{span}: {len(per_asset)} asset(s), {loaded:,} rows loaded, "
+                   f"{quarantined:,} quarantined, {sum(c.passed for c in checks)}/{len(checks)} blocking checks "
+                   f"passed, {time.perf_counter() - started:.1f} s{'' if result.success else ' (FAILED: see below)'}")
     out += build_warehouse(settings, runs)
     return out
 
@@ -257,11 +246,11 @@ def build_warehouse(settings, runs: Runs) -> list[str]:
     gate and the publication of the extracts (the `build_and_publish` job plus the ground-truth check)."""
     import dagster as dg
 
-    from assets.publish.assets import GATES, PUBLISH_ASSETS
-    from assets.publish.datasets import PUBLISHED
     from assets.publish import store
+    from assets.publish.assets import GATES, PUBLISH_ASSETS
     from assets.transform.assets import warehouse_models
     from assets.transform.quality import links_match_ground_truth
+    from contracts.published import PUBLISHED
 
     started = time.perf_counter()
     result = runs.materialize("build and publish", [warehouse_models, links_match_ground_truth, *PUBLISH_ASSETS])
@@ -270,7 +259,8 @@ def build_warehouse(settings, runs: Runs) -> list[str]:
     gates = [c for c in checks if c.check_name in GATES]
     dbt_tests = [c for c in checks if c.check_name != "links_match_ground_truth" and c not in gates]
     warnings = [c for c in dbt_tests if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
-    models = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] not in ("staged", "published")]
+    materialized = result.get_asset_materialization_events()
+    models = [e for e in materialized if e.asset_key.path[0] not in ("staged", "published")]
     out = [f"built the warehouse (dbt): {len(models)} models, "
            f"{sum(c.passed for c in dbt_tests)}/{len(dbt_tests)} dbt tests passed"
            f"{f' ({len(warnings)} more with warnings)' if warnings else ''}"]
@@ -283,7 +273,7 @@ def build_warehouse(settings, runs: Runs) -> list[str]:
     current = {p.name: store.current_version(published, p.name) for p in PUBLISHED}
     out.append(f"quality gate: {sum(c.passed for c in gates)}/{len(gates)} blocking checks passed"
                + (f"; FAILED: {', '.join(failed)} (nothing published)" if failed else ""))
-    published_now = {e.asset_key for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "published"}
+    published_now = {e.asset_key for e in materialized if e.asset_key.path[0] == "published"}
     versions = sorted({v for v in current.values() if v})
     state = "published now" if published_now else "NOT published by this run; still current"
     if len(versions) == 1:
@@ -300,8 +290,10 @@ def build_warehouse(settings, runs: Runs) -> list[str]:
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
-            rules = con.execute("select match_rule, count(*) from marts.xref_source_record group by 1 order by 2 desc").fetchall()
-            codes = con.execute("select count(*), count(*) filter (where is_external) from resolution.int_enterprise_codes").fetchall()[0]
+            rules = con.execute("select match_rule, count(*) from marts.xref_source_record "
+                                "group by 1 order by 2 desc").fetchall()
+            codes = con.execute("select count(*), count(*) filter (where is_external) "
+                                "from resolution.int_enterprise_codes").fetchall()[0]
         finally:
             con.close()
     except duckdb.Error:  # the build failed before these tables existed: the failure is reported below
@@ -317,17 +309,20 @@ def reap_dead_runs() -> list[str]:
     from pipelines.run_recovery import reap_dead_runs as reap
 
     reaped = reap(dg.DagsterInstance.get())
-    return [f"dead-run check: {r.summary()}" for r in reaped] or ["dead-run check: no run left behind by a dead process"]
+    return ([f"dead-run check: {r.summary()}" for r in reaped]
+            or ["dead-run check: no run left behind by a dead process"])
 
 
 def main() -> int:
-    from pipelines.resources import LakehouseSettings
     from pipelines.run_recovery import patch_pool_wait
+    from resources.settings import LakehouseSettings, prepare_dagster_home
 
     # SIGTERM stops `make run` as Ctrl-C does: the current run is marked failed and its pool slot freed
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     patch_pool_wait()
     settings = LakehouseSettings()
+    # the instance of the runs (DAGSTER_HOME, else the home's dagster/), created here when `make install` has not
+    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.dagster_home))
     runs = Runs()
     lines: list[str] = []
     try:

@@ -1,16 +1,14 @@
 """Running the whole pipeline for tests, as `make run` does: land every delivery, then dbt build."""
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
-from assets.landing.contract import DATASETS
-from assets.landing.deliveries import discover
-from pipelines.resources import HrssApi
+from assets.landing.plan import deliveries, landing_plan
+from resources.systems import HrssApi
 from simulator.hrss_server import make_server
 from tests.landing.helpers import land
 
@@ -27,17 +25,10 @@ def hrss_for(root: Path):
 
 
 def land_with(root: Path, home: Path, hrss: HrssApi) -> list[dg.ExecuteInProcessResult]:
-    """Snapshots in one run, then every month and every year present (files and API periods) as one range each."""
-    months = sorted({p for ds in DATASETS if ds.partitioning == "monthly" and ds.format == "csv"
-                     for p in discover(root, ds)} | set(hrss.periods()))
-    years = sorted({p for ds in DATASETS if ds.partitioning == "yearly" for p in discover(root, ds)})
-    runs = [land([d.asset_name for d in DATASETS if d.partitioning == "snapshot"], home, root)]
-    for partitioning, keys in (("monthly", months), ("yearly", years)):
-        if keys:
-            runs.append(land([d.asset_name for d in DATASETS if d.partitioning == partitioning], home, root,
-                             hrss=hrss, tags={"dagster/asset_partition_range_start": keys[0],
-                                              "dagster/asset_partition_range_end": keys[-1]}))
-    return runs
+    """The landing plan's runs (assets/landing/plan.py), as `make run` runs them: the snapshots, then every month and
+    every year present (files and API periods) as one range each."""
+    return [land([ds.asset_name for ds in run.datasets], home, root, partition=run.partition_key, hrss=hrss,
+                 tags=run.tags) for run in landing_plan(deliveries(root, hrss.periods()))]
 
 
 def land_everything(root: Path, home: Path) -> list[dg.ExecuteInProcessResult]:
@@ -47,23 +38,14 @@ def land_everything(root: Path, home: Path) -> list[dg.ExecuteInProcessResult]:
 
 
 def build_warehouse(root: Path, home: Path) -> dg.ExecuteInProcessResult:
-    """dbt build on `home`'s lake, through the Dagster dbt assets (dbt reads LAKEHOUSE_HOME)."""
+    """dbt build on `home`'s lake, through the Dagster dbt assets."""
     from assets.transform.assets import warehouse_models
     from assets.transform.quality import links_match_ground_truth
     from pipelines.definitions import defs
-    from pipelines.resources import LakehouseSettings
+    from resources.settings import LakehouseSettings
 
-    previous = os.environ.get("LAKEHOUSE_HOME")
-    os.environ["LAKEHOUSE_HOME"] = str(home)
-    try:
-        resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
-        return dg.materialize([warehouse_models, links_match_ground_truth], resources=resources,
-                              raise_on_error=False)
-    finally:
-        if previous is None:
-            os.environ.pop("LAKEHOUSE_HOME", None)
-        else:
-            os.environ["LAKEHOUSE_HOME"] = previous
+    resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
+    return dg.materialize([warehouse_models, links_match_ground_truth], resources=resources, raise_on_error=False)
 
 
 def build_and_publish(root: Path, home: Path, instance: dg.DagsterInstance | None = None,
@@ -72,16 +54,8 @@ def build_and_publish(root: Path, home: Path, instance: dg.DagsterInstance | Non
     from assets.publish.assets import PUBLISH_ASSETS
     from assets.transform.assets import warehouse_models
     from pipelines.definitions import defs
-    from pipelines.resources import LakehouseSettings
+    from resources.settings import LakehouseSettings
 
-    previous = os.environ.get("LAKEHOUSE_HOME")
-    os.environ["LAKEHOUSE_HOME"] = str(home)
-    try:
-        resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
-        return dg.materialize(assets or [warehouse_models, *PUBLISH_ASSETS], resources=resources, instance=instance,
-                              raise_on_error=False, run_config=run_config)
-    finally:
-        if previous is None:
-            os.environ.pop("LAKEHOUSE_HOME", None)
-        else:
-            os.environ["LAKEHOUSE_HOME"] = previous
+    resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
+    return dg.materialize(assets or [warehouse_models, *PUBLISH_ASSETS], resources=resources, instance=instance,
+                          raise_on_error=False, run_config=run_config)

@@ -18,9 +18,12 @@ def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
 
 
-def test_workspace_validates(tmp_path: Path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "LAKEHOUSE_HOME": str(tmp_path / "home")}
-    (tmp_path / "dagster.yaml").write_text((ROOT / "dagster_home" / "dagster.yaml").read_text())
+def test_workspace_validates_with_nothing_exported():
+    """As `dagster dev -w workspace.yaml` loads it with no LAKEHOUSE_* or DAGSTER_HOME set (resources/settings.py
+    derives every default)."""
+    from tests.crash.demo_run import CONFIG
+
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG}
     out = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w",
                           "workspace.yaml"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -50,7 +50,7 @@ def _demo_module(monkeypatch, enterprises: int):
 
 
 def test_default_data_only_when_no_root_is_configured(monkeypatch, tmp_path, capsys):
-    from pipelines.resources import LakehouseSettings
+    from resources.settings import LakehouseSettings
 
     demo = _demo_module(monkeypatch, 200)
     home = tmp_path / "home"

@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.metadata import markdown_table
-from pipelines.resources import LakehouseSettings, SourceUnavailable
+from contracts.sources import DATASETS, Dataset
+from resources.systems import SourceUnavailable
 
 from . import readers, store
-from .contract import DATASETS, Dataset
-from .deliveries import SNAPSHOT, delivery_path, discover, partitions_def, unrecognised_files
+from .deliveries import SNAPSHOT, delivery_path, partitions_def, unrecognised_files
 from .land import LandingResult, bronze_dir, delivery_record_path, ensure_schema_file, land, quarantine_dir
 
 # single-run backfills (one run lands a range of months) are marked beta; their behaviour is what we want
@@ -181,7 +181,7 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
         key=key,
         group_name="landing",
         description=f"{ds.title}. Landed as delivered (units of the source), typed per the declaration in "
-                    f"assets/landing/contract.py; rows that cannot be typed go to lake/quarantine/{ds.source}/"
+                    f"contracts/sources.py; rows that cannot be typed go to lake/quarantine/{ds.source}/"
                     f"{ds.name}/. Grain: one row per source record of each {ds.partitioning} delivery; "
                     f"source record key: {' + '.join(ds.key)}.",
         kinds={"parquet", FORMAT_KINDS[ds.format]},
@@ -256,48 +256,4 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
 
 
 LANDING_ASSETS = [build_landing_asset(ds) for ds in DATASETS]
-MONTHLY_KEYS = [asset_key(ds) for ds in DATASETS if ds.partitioning == "monthly"]
-FILE_DATASETS = [ds for ds in DATASETS if ds.format in READERS]
-
-YEARLY_KEYS = [asset_key(ds) for ds in DATASETS if ds.partitioning == "yearly"]
-SNAPSHOT_KEYS = [asset_key(ds) for ds in DATASETS if ds.partitioning == "snapshot"]
-
-# a job runs assets of one partitioning: snapshots, months, years
-snapshot_landing_job = dg.define_asset_job("snapshot_landing", selection=dg.AssetSelection.assets(*SNAPSHOT_KEYS),
-                                           description="Land the snapshot sources: S1 registry, S4, S8, S10")
-monthly_landing_job = dg.define_asset_job("monthly_landing", selection=dg.AssetSelection.assets(*MONTHLY_KEYS),
-                                          description="Land months of S2 tax, S5 social insurance, S6 power")
-yearly_landing_job = dg.define_asset_job("yearly_landing", selection=dg.AssetSelection.assets(*YEARLY_KEYS),
-                                         description="Land years of S3 stats, S7 eco, S9 patents")
-@dg.schedule(job=monthly_landing_job, cron_schedule="0 6 5 * *", execution_timezone="Asia/Shanghai",
-             description="The monthly pull on the 5th at 06:00: the month that just closed")
-def monthly_landing_schedule(context: dg.ScheduleEvaluationContext):
-    previous = previous_month(context.scheduled_execution_time.date())
-    return dg.RunRequest(run_key=previous, partition_key=previous)
-
-
-def previous_month(day) -> str:
-    return f"{day.year - (day.month == 1)}-{(day.month - 2) % 12 + 1:02d}"
-
-
-def file_signature(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}-{st.st_mtime_ns}"
-
-
-@dg.sensor(asset_selection=dg.AssetSelection.assets(*[asset_key(ds) for ds in FILE_DATASETS]),
-           minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Requests the landing of every new or changed file in the sources root")
-def new_deliveries_sensor(context: dg.SensorEvaluationContext, settings: LakehouseSettings):
-    sources = settings.sources_path
-    seen = json.loads(context.cursor) if context.cursor else {}
-    requests = []
-    for ds in FILE_DATASETS:
-        for partition, path in discover(sources, ds).items():
-            sig = file_signature(path)
-            name = str(path.relative_to(sources))
-            if seen.get(name) != sig:
-                requests.append(dg.RunRequest(run_key=f"{name}:{sig}", asset_selection=[asset_key(ds)],
-                                              partition_key=None if partition == SNAPSHOT else partition))
-                seen[name] = sig
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, ensure_ascii=False, sort_keys=True))
+FILE_DATASETS = [ds for ds in DATASETS if ds.format in READERS]  # those delivered as files in the sources root

@@ -7,7 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from .contract import DATASETS, Dataset
+from contracts.sources import DATASETS, Dataset
+
 from .deliveries import SNAPSHOT, discover
 from .land import delivery_record_path
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from .contract import DATASETS, Dataset
+from contracts.sources import DATASETS, SAMR_SQLITE, Dataset
+
 from .typing import EARLIEST_PERIOD
 
 # any period a department may deliver, from the earliest possible one to the current month or year
@@ -14,8 +15,6 @@ MONTHLY = dg.MonthlyPartitionsDefinition(start_date=EARLIEST_PERIOD, fmt="%Y-%m"
 YEARLY = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start=EARLIEST_PERIOD[:4], fmt="%Y",
                                            end_offset=1)
 SNAPSHOT = "snapshot"
-# S1 may be a SQLite file in the root (SOURCES.md); S5 is an API and has nothing on disk
-SAMR_SQLITE = Path("samr") / "samr.db"
 
 
 def partitions_def(ds: Dataset):

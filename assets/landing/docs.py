@@ -1,17 +1,17 @@
-"""`python -m assets.landing.docs`: writes docs/landing.md from the declarations in contract.py."""
+"""`python -m assets.landing.docs`: writes docs/landing.md from the declarations in contracts/sources.py."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from .contract import DATASETS
+from contracts.sources import DATASETS
 
 TARGET = Path(__file__).resolve().parents[2] / "docs" / "landing.md"
 
 
 def render() -> str:
     out = ["# Landing: the bronze datasets", "",
-           "Generated from `assets/landing/contract.py` by `python -m assets.landing.docs`; do not edit by hand.",
+           "Generated from `contracts/sources.py` by `python -m assets.landing.docs`; do not edit by hand.",
            "Values are kept in the source's units; every dataset also carries `_source_file`, `_source_row`,",
            "`_delivery_sha256`, `_loaded_at` and `_delivery_partition`. Rows that cannot be typed, miss a required",
            "value, break a domain rule below, or contradict another row of the same delivery with the same identity",

@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from contracts.sources import Dataset
+
 from . import readers, store
-from .contract import Dataset
 from .typing import (
     build_typing_sql,
     contradicting_duplicates,

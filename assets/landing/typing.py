@@ -7,7 +7,7 @@ value, each with every reason that applies.
 """
 from __future__ import annotations
 
-from .contract import Dataset, Field
+from contracts.sources import Dataset, Field
 
 # the earliest period a delivery may name: no department system holds records from before the PRC's founding
 EARLIEST_PERIOD = "1949-10"

@@ -23,14 +23,14 @@ import pyarrow.parquet as pq
 from assets.landing.assets import asset_key as landing_key
 from assets.landing.assets import conservation
 from assets.landing.completeness import missing_deliveries
-from assets.landing.contract import DATASETS
 from assets.landing.deliveries import SNAPSHOT
 from assets.landing.land import bronze_dir
 from assets.metadata import markdown_table
 from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
+from contracts.published import PUBLISHED, Published
+from contracts.sources import DATASETS
 
 from . import pii, store
-from .datasets import PUBLISHED, Published
 
 OWNERS = ["team:data-engineering"]
 GX_CHECK = "great_expectations"
@@ -302,11 +302,6 @@ def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig):
     for name in done:
         context.log_event(dg.AssetMaterialization(asset_key=["published", name], metadata={
             "version": config.version, "rolled_back": True}))
-
-
-@dg.job(description="Move `current` of the published datasets back to a named version (and rebuild analytics.duckdb).")
-def rollback_published():
-    rollback_op()
 
 
 PUBLISH_ASSETS = [staged_extracts, published_extracts]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from assets.landing.contract import DATASETS
 from assets.metadata import markdown_table
+from contracts.sources import DATASETS
 
 PERSONAL_COLUMNS = {n.lower() for ds in DATASETS for f in ds.fields if f.pii for n in (f.source, f.name)}
 ID_CANDIDATE = (r"(^|[^0-9A-Za-z])"

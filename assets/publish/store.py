@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from .datasets import BY_NAME, PUBLISHED
+from contracts.published import BY_NAME, PUBLISHED
 
 MANIFEST = "_manifest.json"
 CURRENT = "current"
@@ -291,13 +291,15 @@ def build_analytics(published: Path) -> Path:
 
 
 def main() -> None:
+    from resources.settings import LakehouseSettings
+
     parser = argparse.ArgumentParser(description="Published extracts: list versions, roll back.")
     parser.add_argument("command", choices=["list", "rollback"])
     parser.add_argument("version", nargs="?")
     parser.add_argument("--dataset", action="append", help="default: every published dataset")
-    parser.add_argument("--home", default=os.environ.get("LAKEHOUSE_HOME", "var"))
+    parser.add_argument("--home", help="a lakehouse home (default: LAKEHOUSE_HOME, else the repository's var/)")
     args = parser.parse_args()
-    published = Path(args.home).resolve() / "published"
+    published = LakehouseSettings(home=args.home).published_path
     if args.command == "list":
         for p in PUBLISHED:
             current = current_version(published, p.name)

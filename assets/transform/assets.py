@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.metadata import markdown_table
-from pipelines.resources import LakehouseSettings
+from resources.settings import LakehouseSettings
 
 from .project import dbt_project
 
@@ -128,7 +128,8 @@ def keep_run_results(target: Path, into: Path) -> None:
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: LakehouseSettings):
     """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks)."""
     events, error = [], None
-    invocation = dbt.cli(["build"], context=context)
+    with settings.exported():  # dbt's profile and sources read LAKEHOUSE_HOME: this run's home, default or not
+        invocation = dbt.cli(["build"], context=context)
     try:
         events.extend(invocation.stream())
     except Exception as e:  # what dbt built before failing is still reported, then the failure

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from resources.settings import instance_dir, prepare_dagster_home
 
 REPO = Path(__file__).resolve().parents[2]
 # what the user may have configured in the test's own environment must not leak into the run
@@ -15,18 +16,17 @@ CONFIG = ("LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "HRSS_API_BASE_URL", "HRSS_AP
           "DAGSTER_HOME", "VIRTUAL_ENV")
 
 
-def prepare_home(home: Path) -> None:
-    """The Dagster instance of a fresh home, as `make install` creates it (the project's dagster.yaml, migrated)."""
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster" / "dagster.yaml")
-    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env_for(home, None),
-                   check=True, capture_output=True)
+def prepare_home(home: Path) -> Path:
+    """The Dagster instance of a fresh home, as `make install` creates it: where the run finds it (DAGSTER_HOME is
+    left out of its environment), with the project's dagster.yaml, migrated."""
+    return prepare_dagster_home(instance_dir(home))
 
 
 def env_for(home: Path, root: Path | None, **extra: str) -> dict:
+    """The environment of a process on `home` (and on the configured sources root `root`): the rest is derived."""
     env = {k: v for k, v in os.environ.items() if k not in CONFIG}
-    env.update({"LAKEHOUSE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PYTHONPATH": str(REPO),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **extra})
+    env.update({"LAKEHOUSE_HOME": str(home), "PYTHONPATH": str(REPO), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DO_NOT_TRACK": "1", **extra})
     if root is not None:
         env["LAKEHOUSE_SOURCES_ROOT"] = str(root)
     return env

@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 
 from pipelines.run_recovery import process_alive, reap_dead_runs
+from resources.settings import prepare_dagster_home
 
 REPO = Path(__file__).resolve().parents[2]
 POOL = "warehouse"
@@ -61,15 +62,11 @@ JOB_LOCATION = textwrap.dedent("""
 
 @pytest.fixture()
 def instance_home(tmp_path):
-    home = tmp_path / "dagster"
-    home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    home = prepare_dagster_home(tmp_path / "dagster")
     script = tmp_path / "runner.py"
     script.write_text(RUNNER, encoding="utf-8")
     (tmp_path / "location.py").write_text(JOB_LOCATION, encoding="utf-8")
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO)}
-    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
-                   capture_output=True)
     return home, script, env
 
 
@@ -230,11 +227,12 @@ def test_make_run_waiting_for_the_pool_stops_on_sigterm_with_status_130(tmp_path
 
     root, home = tmp_path / "root", tmp_path / "home"
     shutil.copytree(small_root, root)  # the session's small root, copied: this test's `make run` gets its own
-    prepare_home(home)
-    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    dagster_home = prepare_home(home)
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
     script = tmp_path / "runner.py"
     script.write_text(RUNNER, encoding="utf-8")
-    holder = start(script, env_for(home, root), 900)
+    # the runner script asks DagsterInstance.get(): the instance `make run` finds on its own (demo.py)
+    holder = start(script, env_for(home, root, DAGSTER_HOME=str(dagster_home)), 900)
     demo = None
     try:
         wait_for(lambda: holding_slot(instance, holder), what="the other run to hold the pool slot")

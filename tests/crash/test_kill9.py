@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.publish import store
-from assets.publish.datasets import PUBLISHED
+from contracts.published import PUBLISHED
+from resources.settings import instance_dir
 from tests.crash.demo_run import REPO, run_demo, start_demo, summary
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -86,7 +87,9 @@ def process_group_has(pgid: int, needle: str) -> bool:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if os.getpgid(int(proc.name)) == pgid and needle in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                if os.getpgid(int(proc.name)) != pgid:
+                    continue
+                if needle in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode():
                     return True
             except (OSError, ProcessLookupError):
                 continue
@@ -130,7 +133,7 @@ def test_kill_9_changes_nothing_published_and_the_next_run_publishes(lakehouse, 
     published = home / "published"
     before = published_state(published)
     baseline_versions = {p.name: set(store.versions(published, p.name)) for p in PUBLISHED}
-    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    instance = dg.DagsterInstance.from_config(str(instance_dir(home)))
 
     started = time.time()
     proc = start_demo(home, root, tmp_path / "killed.log")

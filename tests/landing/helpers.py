@@ -7,8 +7,9 @@ import dagster as dg
 import duckdb
 
 from assets.landing.assets import LANDING_ASSETS, asset_key
-from assets.landing.contract import DATASETS
-from pipelines.resources import HrssApi, LakehouseSettings, SamrDatabase
+from contracts.sources import DATASETS
+from resources.settings import LakehouseSettings
+from resources.systems import HrssApi, SamrDatabase
 
 BY_NAME = {ds.asset_name: ds for ds in DATASETS}
 ASSETS = {a.key: a for a in LANDING_ASSETS}

@@ -3,7 +3,6 @@ what was expected, leaving earlier loads intact; row-level problems are quaranti
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 from pathlib import Path

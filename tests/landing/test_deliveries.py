@@ -6,14 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
-from assets.landing.assets import LANDING_ASSETS, new_deliveries_sensor
-from assets.landing.contract import DATASETS
-from pipelines.resources import LakehouseSettings
+from assets.landing.assets import LANDING_ASSETS
+from contracts.sources import DATASETS
+from pipelines.sensors import new_deliveries_sensor
+from resources.settings import LakehouseSettings
 from simulator.redeliver import redeliver
 
-from .helpers import bronze, check_passed, land, metadata, quarantine
+from .helpers import bronze, check_passed, land, metadata
 
 MONTHLY_FILES = ["tax_returns", "grid_consumption"]
 
@@ -30,7 +30,7 @@ def test_redelivery_replaces_the_partition_and_reruns_are_idempotent(tmp_path, s
     first = land(MONTHLY_FILES, home, root, partition="2025-11")
     assert first.success
     before = bronze(home, "tax_returns", "2025-11")
-    again = land(MONTHLY_FILES, home, root, partition="2025-11")
+    land(MONTHLY_FILES, home, root, partition="2025-11")
     strip = lambda rows: [{k: v for k, v in r.items() if k != "_loaded_at"} for r in rows]  # noqa: E731
     assert strip(bronze(home, "tax_returns", "2025-11")) == strip(before)  # same partition twice: same result
     event = redeliver(root, "tax", "202511", seed=3, share=0.05)
@@ -72,19 +72,41 @@ def test_sensor_requests_new_and_changed_files(tmp_path, small_root):
     settings = LakehouseSettings(home=str(tmp_path / "home"), sources_root=str(root))
     ctx = dg.build_sensor_context(cursor=None, resources={"settings": settings})
     first = new_deliveries_sensor(ctx)
-    requested = {(tuple(r.asset_selection[0].path), r.partition_key) for r in first.run_requests}
-    assert (("bronze", "tax", "returns"), "2025-10") in requested
-    assert (("bronze", "land", "parcels"), None) in requested
-    assert (("bronze", "stats", "indicators"), "2024") in requested
-    assert len(requested) == 3 + 3 + 2 + 2 + 3 + 1 + 1 + 1  # tax, grid, stats, eco, cnipa, miit, most, land
+
+    def requested(requests) -> list[tuple]:
+        return [(sorted("/".join(k.path[1:]) for k in r.asset_selection), r.partition_key,
+                 r.partition_key_range and (r.partition_key_range.start, r.partition_key_range.end))
+                for r in requests]
+
+    # every file is new: the landing plan's runs, one per partitioning, each over the range of its deliveries
+    assert requested(first.run_requests) == [
+        (["land/parcels", "miit/recognitions", "most/certificates"], None, None),
+        (["grid/consumption", "tax/returns"], None, ("2025-10", "2025-12")),
+        (["cnipa/patents", "eco/permits", "stats/indicators"], None, ("2023", "2025"))]
     ctx = dg.build_sensor_context(cursor=first.cursor, resources={"settings": settings})
     assert new_deliveries_sensor(ctx).run_requests == []  # nothing new
     redeliver(root, "grid", "202512", seed=1)
     (root / "tax" / "_draft.csv").write_text("x")  # not a delivery
     ctx = dg.build_sensor_context(cursor=first.cursor, resources={"settings": settings})
     again = new_deliveries_sensor(ctx).run_requests
-    assert [(tuple(r.asset_selection[0].path), r.partition_key) for r in again] == [
-        (("bronze", "grid", "consumption"), "2025-12")]
+    assert requested(again) == [(["grid/consumption"], "2025-12", None)]
+    assert again[0].run_key != first.run_requests[1].run_key  # a changed file is a new request, not a repeated one
+
+
+def test_landing_plan_of_a_root_and_of_one_delivery(small_root):
+    from assets.landing.plan import deliveries, landing_plan
+
+    runs = landing_plan(deliveries(small_root, api_periods=["2025-12", "2025-10"]))
+    assert [(r.partitioning, sorted(ds.asset_name for ds in r.datasets), r.partition_key, r.tags) for r in runs] == [
+        ("snapshot", ["land_parcels", "miit_recognitions", "most_certificates", "samr_abnormal_operations",
+                      "samr_changes", "samr_entities"], None, {}),
+        ("monthly", ["grid_consumption", "hrss_employers", "tax_returns"], None,
+         {"dagster/asset_partition_range_start": "2025-10", "dagster/asset_partition_range_end": "2025-12"}),
+        ("yearly", ["cnipa_patents", "eco_permits", "stats_indicators"], None,
+         {"dagster/asset_partition_range_start": "2023", "dagster/asset_partition_range_end": "2025"})]
+    (one,) = landing_plan({"tax_returns": {"2025-11"}})
+    assert [ds.asset_name for ds in one.datasets] == ["tax_returns"] and one.partition_key == "2025-11"
+    assert one.tags == {} and landing_plan({"tax_returns": set()}) == []
 
 
 def test_ui_metadata(tmp_path, small_root):
@@ -129,7 +151,7 @@ def test_monthly_schedule_pulls_the_previous_month():
 def test_previous_month_across_the_year_end():
     import datetime
 
-    from assets.landing.assets import previous_month
+    from pipelines.schedules import previous_month
 
     assert previous_month(datetime.date(2026, 1, 5)) == "2025-12"
     assert previous_month(datetime.date(2026, 3, 5)) == "2026-02"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.landing.contract import DATASETS
 from assets.landing.deliveries import discover
+from contracts.sources import DATASETS
 
 from . import handmade
 from .helpers import BY_NAME, bronze, check_passed, land, metadata, quarantine

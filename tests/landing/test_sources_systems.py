@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from pipelines.resources import HrssApi
+from resources.systems import HrssApi
 from simulator.generate import generate
 from simulator.hrss_server import make_server
 

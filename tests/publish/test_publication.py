@@ -13,8 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.publish import store
-from assets.publish.assets import GATES, GX_CHECK, UPSTREAM_CHECK, rollback_published, staged_key
-from assets.publish.datasets import BY_NAME, PUBLISHED
+from assets.publish.assets import GATES, GX_CHECK, UPSTREAM_CHECK
+from contracts.published import BY_NAME, PUBLISHED
+from pipelines.jobs import rollback_published
+from resources.settings import prepare_dagster_home
+from tests.crash.demo_run import env_for
 from tests.pipeline import build_and_publish, land_everything
 
 
@@ -161,7 +164,7 @@ def test_break_a_source_nothing_moves_fix_publish_roll_back(published_home):
 
 
 def _settings(root: Path, home: Path):
-    from pipelines.resources import LakehouseSettings
+    from resources.settings import LakehouseSettings
 
     return LakehouseSettings(home=str(home), sources_root=str(root))
 
@@ -169,21 +172,16 @@ def _settings(root: Path, home: Path):
 def test_two_runs_started_together_both_succeed_one_after_the_other(published_home, tmp_path):
     """The `warehouse` pool (size 1, dagster.yaml) serializes every step that writes or reads the build warehouse:
     two build_and_publish runs started at the same moment both succeed, and their pool steps never overlap."""
-    import os
     import subprocess
     import sys
 
     root, home, _ = published_home
-    dagster_home = tmp_path / "dagster"
-    dagster_home.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[2] / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "LAKEHOUSE_HOME": str(home),
-           "LAKEHOUSE_SOURCES_ROOT": str(root), "SAMR_DB_URL": f"sqlite:///{root / 'samr' / 'samr.db'}",
-           "HRSS_API_BASE_URL": "http://127.0.0.1:9", "HRSS_API_TOKEN": "unused"}
     # the instance's storage exists before the runs start, as on any deployed instance (a fresh DAGSTER_HOME
     # reached by two processes at once races on creating its SQLite schema: "table runs already exists")
+    dagster_home = prepare_dagster_home(tmp_path / "dagster")
+    env = env_for(home, root, DAGSTER_HOME=str(dagster_home), HRSS_API_BASE_URL="http://127.0.0.1:9",
+                  HRSS_API_TOKEN="unused")
     dagster = Path(sys.executable).with_name("dagster")
-    subprocess.run([str(dagster), "instance", "migrate"], env=env, check=True, capture_output=True)
     command = [str(dagster), "job", "execute", "-m", "pipelines.definitions", "-j", "build_and_publish"]
     procs = [subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]
@@ -212,6 +210,6 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(published_ho
         spans += [(starts[k], ends[k], run.run_id) for k in starts]
     spans.sort()
     assert len(spans) == 4
-    for (s1, e1, _), (s2, _, _) in zip(spans, spans[1:]):
+    for (_, e1, _), (s2, _, _) in zip(spans, spans[1:], strict=False):
         assert e1 <= s2, f"two pool steps overlapped: {spans}"
     assert len({current for current in current_versions(home / "published").values()}) == 1

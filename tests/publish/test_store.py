@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from assets.publish import store
-from assets.publish.datasets import PUBLISHED
+from contracts.published import PUBLISHED
 
 REPO = Path(__file__).resolve().parents[2]
 

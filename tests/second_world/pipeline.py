@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.resources import HrssApi
+from resources.systems import HrssApi
 from tests.pipeline import build_and_publish, land_with
 
 

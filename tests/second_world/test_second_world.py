@@ -12,8 +12,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.publish.datasets import PUBLISHED
-from pipelines.resources import HrssApi
+from contracts.published import PUBLISHED
+from resources.systems import HrssApi
 from tests.landing.helpers import BY_NAME
 
 from . import world

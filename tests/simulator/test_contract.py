@@ -251,5 +251,5 @@ def test_economically_coherent(small_root: Path):
              r as (select rank() over (order by tx.v) a, rank() over (order by gr.v) b from tx join gr using (pripid))
         select corr(a, b) from r""").fetchone()[0]
     assert rho > 0.5
-    above = con.execute(f"""select count(distinct source_record_key) from t where source_system = 'stats'""").fetchone()[0]
+    above = con.execute("""select count(distinct source_record_key) from t where source_system = 'stats'""").fetchone()[0]
     assert 0.025 < above / 1500 < 0.08

@@ -17,7 +17,6 @@ import pytest
 from simulator.hrss_server import make_server
 
 
-
 @pytest.fixture()
 def api(small_root: Path):
     started = []

@@ -22,7 +22,14 @@ from zhconv_rs import zhconv
 from simulator.drift import division_spellings
 from simulator.geography import REGIONS
 from simulator.names import (
-    AFTER_TRADE, BEFORE_FORM, FIRST, OMITTED, VARIATION_KINDS, NameParts, render, vary,
+    AFTER_TRADE,
+    BEFORE_FORM,
+    FIRST,
+    OMITTED,
+    VARIATION_KINDS,
+    NameParts,
+    render,
+    vary,
 )
 
 SPELLINGS = ("东莞市", "广东省东莞市", "东莞")

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckSeverity
 import pytest
+from dagster import AssetCheckSeverity
 
 from assets.transform.quality import PRECISION_FLOOR, RECALL_FLOOR, measure
 from simulator import codes as gb

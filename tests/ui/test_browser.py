@@ -18,6 +18,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from tests.crash.demo_run import env_for, prepare_home
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("LAKEHOUSE_TEST_ARTIFACTS", REPO / "var" / "test-artifacts"))
@@ -39,16 +41,12 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def dagster_ui(tmp_path_factory, small_root):
     home = tmp_path_factory.mktemp("ui_home")
-    dagster_home = home / "dagster"
-    dagster_home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "LAKEHOUSE_HOME": str(home),
-           "LAKEHOUSE_SOURCES_ROOT": str(small_root), "SAMR_DB_URL": f"sqlite:///{small_root / 'samr' / 'samr.db'}",
-           "HRSS_API_BASE_URL": "http://127.0.0.1:9", "HRSS_API_TOKEN": "unused"}
     # webserver and daemon start together: the instance storage must exist first (see `make install`)
-    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
-                   capture_output=True)
+    dagster_home = prepare_home(home)
+    port = free_port()
+    # `dagster dev` is told its instance (without DAGSTER_HOME it would use a temporary one)
+    env = env_for(home, small_root, DAGSTER_HOME=str(dagster_home), HRSS_API_BASE_URL="http://127.0.0.1:9",
+                  HRSS_API_TOKEN="unused")
     log = (home / "dagster-dev.log").open("w")
     proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-h", "127.0.0.1", "-p", str(port),
                              "-w", str(REPO / "workspace.yaml")], cwd=REPO, env=env, stdout=log,

@@ -8,6 +8,10 @@ Values stay in the source's units: converting 万元/千元/m² is staging's job
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+# S1 may be a SQLite file in the sources root (SOURCES.md); S5 is an API and has nothing on disk
+SAMR_SQLITE = Path("samr") / "samr.db"
 
 # field kinds -> DuckDB type of the landed column
 KIND_TYPES = {

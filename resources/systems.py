@@ -1,62 +1,15 @@
-"""Resources: where the lake lives and how to reach the department systems.
+"""The department systems reached at run time: S1's registry database and S5's HTTP API.
 
-Every value comes from the environment at run time (never at import), with defaults that make
-`make run` work with nothing set. Secrets (the HRSS token, database URLs with passwords) are read
-through `dagster.EnvVar` so that they never appear in the UI or logs.
+Secrets (the HRSS token, database URLs with passwords) are read through `dagster.EnvVar` when a run starts, so that
+they never appear in the UI or logs.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
-
-def default_home() -> Path:
-    return Path(os.environ.get("LAKEHOUSE_HOME", "var")).resolve()
-
-
-class LakehouseSettings(dg.ConfigurableResource):
-    """Paths of the lake, the build warehouse and the published extracts, and the sources root."""
-
-    home: str | None = None
-    sources_root: str | None = None
-
-    @property
-    def home_path(self) -> Path:
-        return Path(self.home).resolve() if self.home else default_home()
-
-    @property
-    def sources_path(self) -> Path:
-        if self.sources_root:
-            return Path(self.sources_root).resolve()
-        env = os.environ.get("LAKEHOUSE_SOURCES_ROOT")
-        return Path(env).resolve() if env else self.home_path / "sources"
-
-    @property
-    def sources_configured(self) -> bool:
-        """Did the user point at a sources root? Only when not is default data generated (into home/sources)."""
-        return bool(self.sources_root or os.environ.get("LAKEHOUSE_SOURCES_ROOT"))
-
-    def samr_url(self) -> str | None:
-        """S1: SAMR_DB_URL, else the SQLite file of the sources root when there is one, else None (no registry)."""
-        configured = dg.EnvVar("SAMR_DB_URL").get_value()
-        if configured:
-            return configured
-        sqlite = self.sources_path / "samr" / "samr.db"
-        return f"sqlite:///{sqlite}" if sqlite.is_file() else None
-
-    @property
-    def lake_path(self) -> Path:
-        return self.home_path / "lake"
-
-    @property
-    def warehouse_path(self) -> Path:
-        return self.home_path / "warehouse.duckdb"
-
-    @property
-    def published_path(self) -> Path:
-        return self.home_path / "published"
+from resources.settings import LakehouseSettings
 
 
 class SourceUnavailable(Exception):

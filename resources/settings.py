@@ -1,0 +1,143 @@
+"""Where the lakehouse lives: every default derived here, once, from LAKEHOUSE_HOME.
+
+    LAKEHOUSE_HOME          the lake, the build warehouse, the published extracts, runtime state;
+                            default: the repository's var/ (whatever the working directory)
+    LAKEHOUSE_SOURCES_ROOT  the departments' sources root (read only); default: $LAKEHOUSE_HOME/sources, where
+                            `make run` generates the simulator's default data
+    SAMR_DB_URL             S1, the registry database; default: samr/samr.db of the sources root when it exists
+    DAGSTER_HOME            the Dagster instance; default: $LAKEHOUSE_HOME/dagster
+
+Values are read when a run starts (never at import). The Makefile, scripts, benchmarks and tests ask this module
+instead of deriving them again; `python -m resources.settings home|dagster-home|prepare-dagster-home` answers for
+the shell.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+
+from contracts.sources import SAMR_SQLITE
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_HOME = REPO / "var"
+# the project's instance configuration (pools, run monitoring, telemetry off), copied into every Dagster home
+INSTANCE_CONFIG = REPO / "dagster_home" / "dagster.yaml"
+
+
+def default_home() -> Path:
+    """LAKEHOUSE_HOME (a relative one is taken from the working directory), else the repository's var/."""
+    configured = os.environ.get("LAKEHOUSE_HOME")
+    return Path(configured).expanduser().resolve() if configured else DEFAULT_HOME
+
+
+def instance_dir(home: Path) -> Path:
+    """The Dagster home of a lakehouse home when DAGSTER_HOME is not set (a tool that starts a process on a fresh home
+    leaves DAGSTER_HOME out of its environment and finds the instance here)."""
+    return home / "dagster"
+
+
+class LakehouseSettings(dg.ConfigurableResource):
+    """Paths of the lake, the build warehouse and the published extracts, the sources root and the Dagster home."""
+
+    home: str | None = None
+    sources_root: str | None = None
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).resolve() if self.home else default_home()
+
+    @property
+    def sources_path(self) -> Path:
+        if self.sources_root:
+            return Path(self.sources_root).resolve()
+        env = os.environ.get("LAKEHOUSE_SOURCES_ROOT")
+        return Path(env).resolve() if env else self.home_path / "sources"
+
+    @property
+    def sources_configured(self) -> bool:
+        """Did the user point at a sources root? Only when not is default data generated (into home/sources)."""
+        return bool(self.sources_root or os.environ.get("LAKEHOUSE_SOURCES_ROOT"))
+
+    @property
+    def samr_sqlite(self) -> Path:
+        """Where the sources root would hold S1 as a SQLite file."""
+        return self.sources_path / SAMR_SQLITE
+
+    def samr_url(self) -> str | None:
+        """S1: SAMR_DB_URL, else the SQLite file of the sources root when there is one, else None (no registry)."""
+        configured = dg.EnvVar("SAMR_DB_URL").get_value()
+        if configured:
+            return configured
+        return f"sqlite:///{self.samr_sqlite}" if self.samr_sqlite.is_file() else None
+
+    @property
+    def dagster_home(self) -> Path:
+        configured = os.environ.get("DAGSTER_HOME")
+        return Path(configured).expanduser().resolve() if configured else instance_dir(self.home_path)
+
+    @property
+    def lake_path(self) -> Path:
+        return self.home_path / "lake"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home_path / "warehouse.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        return self.home_path / "published"
+
+    @contextlib.contextmanager
+    def exported(self) -> Iterator[None]:
+        """LAKEHOUSE_HOME set to this home while dbt is invoked (its profile and sources read `env_var`), then put
+        back as it was."""
+        previous = os.environ.get("LAKEHOUSE_HOME")
+        os.environ["LAKEHOUSE_HOME"] = str(self.home_path)
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("LAKEHOUSE_HOME", None)
+            else:
+                os.environ["LAKEHOUSE_HOME"] = previous
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    """The project's instance at `home`: its dagster.yaml (copied when missing or older than the project's) and its
+    storage, created (migrated) then, before any run or UI starts (two starting together on an empty home race)."""
+    config = home / "dagster.yaml"
+    if config.is_file() and config.stat().st_mtime >= INSTANCE_CONFIG.stat().st_mtime:
+        return home
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(INSTANCE_CONFIG, config)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.upgrade()
+    return home
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m resources.settings", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["home", "sources-root", "dagster-home", "prepare-dagster-home"])
+    args = parser.parse_args(argv)
+    settings = LakehouseSettings()
+    if args.command == "home":
+        print(settings.home_path)
+    elif args.command == "sources-root":
+        print(settings.sources_path)
+    elif args.command == "dagster-home":
+        print(settings.dagster_home)
+    else:
+        print(prepare_dagster_home(settings.dagster_home))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
