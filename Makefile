@@ -4,11 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-export LAKEHOUSE_HOME ?= $(CURDIR)/var
-export DAGSTER_HOME ?= $(LAKEHOUSE_HOME)/dagster
-# LAKEHOUSE_SOURCES_ROOT and SAMR_DB_URL get no default here: whether the user configured a sources root decides
-# whether default data may be generated (only into $(LAKEHOUSE_HOME)/sources, never into a configured root), and
-# pipelines/resources.py derives both defaults when they are unset
+# No lakehouse setting is derived here: resources/settings.py derives every default (the home, the sources root, S1,
+# the Dagster home) from LAKEHOUSE_HOME, default the repository's var/; `$(SETTINGS) dagster-home` asks it
+SETTINGS = $(PY) -m resources.settings
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 UI_PORT ?= 3000
@@ -21,20 +19,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# the instance's storage is created once here: a UI and a run starting together on an empty DAGSTER_HOME race on it
-$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml $(VENV)/.installed
-	@mkdir -p $(DAGSTER_HOME)
-	cp dagster_home/dagster.yaml $@
-	$(VENV)/bin/dagster instance migrate >/dev/null
-
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-# the dbt manifest is prepared here (dbt parse never opens the warehouse), not when Python imports the code
+# the dbt manifest is prepared here (dbt parse never opens the warehouse), not when Python imports the code; the
+# profile reads LAKEHOUSE_HOME
 $(DBT_MANIFEST): $(VENV)/.installed $(DBT_FILES)
-	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
+	cd dbt_project && LAKEHOUSE_HOME="$$(cd .. && $(SETTINGS) home)" ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
 
-install: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml $(DBT_MANIFEST)
+# the Dagster instance's storage is created once here (dagster.yaml copied, migrated): a UI and a run starting
+# together on an empty Dagster home race on it
+install: $(VENV)/.installed $(DBT_MANIFEST)
+	@$(SETTINGS) prepare-dagster-home >/dev/null
 
 run: install
 	$(PY) scripts/demo.py
@@ -57,9 +53,10 @@ bench: install
 bench-report: install
 	$(PY) -m benchmarks report
 
+# `dagster dev` is told the instance (without DAGSTER_HOME it would keep its runs in a temporary one)
 ui: install
 	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)"
-	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+	DAGSTER_HOME="$$($(SETTINGS) dagster-home)" $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
 	rm -rf var

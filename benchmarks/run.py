@@ -17,6 +17,7 @@ import duckdb
 from assets.publish import store
 from assets.transform.quality import measure
 from contracts.published import PUBLISHED
+from resources.settings import LakehouseSettings, instance_dir, prepare_dagster_home
 from simulator.generate import simulator_version
 
 from . import floors
@@ -46,10 +47,14 @@ def ensure_sources(root: Path, enterprises: int, seed: int) -> dict:
     return {"cached": False, "seconds": round(time.perf_counter() - started, 1), "simulator": version}
 
 
+# configured by the benchmark (the home and the root) or derived from them by resources/settings.py: none is inherited
+CONFIG = ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "DAGSTER_HOME", "HRSS_API_BASE_URL",
+          "HRSS_API_TOKEN", "VIRTUAL_ENV")
+
+
 def _env(home: Path, root: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("HRSS_API_BASE_URL", "HRSS_API_TOKEN", "VIRTUAL_ENV")}
-    env.update({"LAKEHOUSE_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-                "LAKEHOUSE_SOURCES_ROOT": str(root), "SAMR_DB_URL": f"sqlite:///{root / 'samr' / 'samr.db'}",
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG}
+    env.update({"LAKEHOUSE_HOME": str(home), "LAKEHOUSE_SOURCES_ROOT": str(root),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
     return env
 
@@ -57,13 +62,10 @@ def _env(home: Path, root: Path) -> dict:
 def run_pipeline(home: Path, root: Path) -> tuple[float, list, str, int]:
     """`make run` on this root: wall seconds, the process tree's samples, its output and exit code."""
     shutil.rmtree(home, ignore_errors=True)
-    (home / "dagster").mkdir(parents=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    # what `make install` does for a user's home, before the clock starts: the instance (where the run finds it, its
+    # DAGSTER_HOME unset), and dbt's partial-parse state for this profile (the user's own is put back afterwards)
+    prepare_dagster_home(instance_dir(home))
     env = _env(home, root)
-    # what `make install` does for a user's home, before the clock starts: the instance's storage, and dbt's
-    # partial-parse state for this profile (the user's own is put back afterwards)
-    subprocess.run([str(Path(sys.executable).with_name("dagster")), "instance", "migrate"], env=env, check=True,
-                   capture_output=True)
     subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--profiles-dir", "."],
                    cwd=DBT_PROJECT, env=env, check=True, capture_output=True)
     log = home / "make-run.log"
@@ -104,15 +106,16 @@ def bench_size(enterprises: int, work: Path, seed: int) -> dict:
             state.write_bytes(saved)
     if code != 0:
         raise SystemExit(f"the pipeline failed at N={enterprises:,} (exit {code}); see {home / 'make-run.log'}")
-    dbt_artifacts = home / "dbt"
-    windows, landed_rows, runs = read_stages(home / "dagster", dbt_artifacts / "run_results.json")
+    settings = LakehouseSettings(home=str(home), sources_root=str(root))
+    dbt_artifacts = settings.dbt_results_path
+    windows, landed_rows, runs = read_stages(instance_dir(home), dbt_artifacts / "run_results.json")
     stages = attribute(samples, windows, rest=ORCHESTRATION)
-    warehouse = home / "warehouse.duckdb"
+    warehouse = settings.warehouse_path
     truth = root / "_truth" / "source_records.parquet"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         source_records = con.execute("select count(*) from marts.xref_source_record").fetchone()[0]
     total_landed = sum(landed_rows.values())
-    published = published_rows(home / "published")
+    published = published_rows(settings.published_path)
     basis = {"landed": total_landed, "source_records": source_records, "published": published}
     for name, s in stages.items():
         kind = kind_of(name)

@@ -14,7 +14,7 @@ same records of a built warehouse against the simulator's ground truth:
 Both methods score the same candidate pairs, under the ladder's candidate rules: the same blocks, and no entity the
 record's place contradicts (a division its name reads, or the one its legacy taxpayer code names).
 
-  python -m benchmarks.scoring_comparison --home var [--out docs/resolution_scoring.md]
+  python -m benchmarks.scoring_comparison [--home HOME] [--out docs/resolution_scoring.md]
 
 Splink is a benchmark dependency (`pip install -e .[bench]`), never the pipeline's.
 """
@@ -31,6 +31,7 @@ import duckdb
 import yaml
 from duckdb.sqltypes import BOOLEAN, VARCHAR
 
+from resources.settings import LakehouseSettings
 from simulator.codes import is_valid_org_code, is_valid_uscc
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
@@ -282,7 +283,7 @@ def compare(home: Path, truth: Path, with_splink: bool = True) -> dict:
                                                          (0.85, 0.02), (0.9, 0.0)) if (t, m) != (threshold, margin)]
     for record_set in ("residual", "name_only"):
         con = duckdb.connect()
-        load(con, home / "warehouse.duckdb", truth, record_set)
+        load(con, LakehouseSettings(home=str(home)).warehouse_path, truth, record_set)
         candidate_seconds = candidates(con, block_max)
         rows = []
         for t, m in sweep:
@@ -322,15 +323,17 @@ def markdown(results: dict, label: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True, help="a LAKEHOUSE_HOME with a built warehouse")
-    parser.add_argument("--truth", type=Path, help="default: HOME/sources/_truth/source_records.parquet")
+    parser.add_argument("--home", type=Path, help="a lakehouse home with a built warehouse (default: LAKEHOUSE_HOME, "
+                                                  "else the repository's var/)")
+    parser.add_argument("--truth", type=Path, help="default: _truth/source_records.parquet of the sources root")
     parser.add_argument("--label", default="default sources root")
     parser.add_argument("--no-splink", action="store_true",
                         help="the Jaro-Winkler sweep only, without Splink's training (for large roots)")
     parser.add_argument("--out", type=Path, help="write the table here (markdown) and the figures beside it (json)")
     args = parser.parse_args()
-    truth = args.truth or args.home / "sources" / "_truth" / "source_records.parquet"
-    results = compare(args.home, truth, with_splink=not args.no_splink)
+    settings = LakehouseSettings(home=str(args.home) if args.home else None)
+    truth = args.truth or settings.sources_path / "_truth" / "source_records.parquet"
+    results = compare(settings.home_path, truth, with_splink=not args.no_splink)
     text = markdown(results, args.label)
     print(text)
     if args.out:

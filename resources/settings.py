@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import shutil
 import sys
@@ -94,6 +95,11 @@ class LakehouseSettings(dg.ConfigurableResource):
     def published_path(self) -> Path:
         return self.home_path / "published"
 
+    @property
+    def dbt_results_path(self) -> Path:
+        """The last dbt build's run_results.json and manifest.json, kept for operators and the benchmark."""
+        return self.home_path / "dbt"
+
     @contextlib.contextmanager
     def exported(self) -> Iterator[None]:
         """LAKEHOUSE_HOME set to this home while dbt is invoked (its profile and sources read `env_var`), then put
@@ -117,7 +123,8 @@ def prepare_dagster_home(home: Path) -> Path:
         return home
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(INSTANCE_CONFIG, config)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    # the migration prints its progress on an empty instance: nothing a user needs to read
+    with dg.DagsterInstance.from_config(str(home)) as instance, contextlib.redirect_stdout(io.StringIO()):
         instance.upgrade()
     return home
 

@@ -139,7 +139,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settin
         if invocation.process.poll() is None:
             invocation.process.terminate()
         invocation.process.wait()
-    keep_run_results(invocation.target_path, settings.home_path / "dbt")
+    keep_run_results(invocation.target_path, settings.dbt_results_path)
     yield from with_row_counts(context, events, settings.warehouse_path, invocation.target_path)
     if error is not None:
         raise error

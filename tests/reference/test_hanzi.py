@@ -46,4 +46,5 @@ def test_name_key_folds_as_departments_write(compiled_name_key):
     got = con.execute(f"select written, {compiled_name_key('written')}, {compiled_name_key('registered')} "
                       "from names").fetchall()
     assert [(w, a) for w, a, b in got if a != b] == []
-    assert con.execute(f"select {compiled_name_key('null')}, {compiled_name_key(chr(39) * 2)}").fetchone() == (None, None)
+    empty = compiled_name_key(chr(39) * 2)
+    assert con.execute(f"select {compiled_name_key('null')}, {empty}").fetchone() == (None, None)

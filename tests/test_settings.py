@@ -1,0 +1,78 @@
+"""resources/settings.py: every default derived once, from LAKEHOUSE_HOME, whatever the working directory."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from resources.settings import INSTANCE_CONFIG, LakehouseSettings, prepare_dagster_home
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def nothing_set(monkeypatch, tmp_path):
+    """No setting exported, and a working directory that is not the repository."""
+    for name in ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_with_nothing_set_everything_is_under_the_repositorys_var(nothing_set):
+    settings = LakehouseSettings()
+    var = REPO / "var"
+    assert (settings.home_path, settings.sources_path, settings.dagster_home) == (var, var / "sources", var / "dagster")
+    assert not settings.sources_configured
+    # the shell (the Makefile) gets the same answers from any folder
+    out = subprocess.run([sys.executable, "-m", "resources.settings", "dagster-home"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == str(var / "dagster")
+
+
+def test_everything_follows_lakehouse_home(nothing_set, monkeypatch, tmp_path):
+    monkeypatch.setenv("LAKEHOUSE_HOME", "home")  # a relative home is taken from the working directory
+    settings = LakehouseSettings()
+    home = tmp_path / "home"
+    assert (settings.home_path, settings.sources_path, settings.dagster_home, settings.warehouse_path) == (
+        home, home / "sources", home / "dagster", home / "warehouse.duckdb")
+    assert settings.samr_url() is None  # no registry in the root
+    (home / "sources" / "samr").mkdir(parents=True)
+    (home / "sources" / "samr" / "samr.db").touch()
+    assert settings.samr_url() == f"sqlite:///{home / 'sources' / 'samr' / 'samr.db'}"
+
+
+def test_what_is_configured_wins(nothing_set, monkeypatch, tmp_path):
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LAKEHOUSE_SOURCES_ROOT", str(tmp_path / "department"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "instance"))
+    monkeypatch.setenv("SAMR_DB_URL", "postgresql://reader@db/samr")
+    settings = LakehouseSettings()
+    assert settings.sources_configured and settings.sources_path == tmp_path / "department"
+    assert settings.dagster_home == tmp_path / "instance"
+    assert settings.samr_url() == "postgresql://reader@db/samr"
+    # a resource's own values (tests, one run's config) come before the environment's
+    mine = LakehouseSettings(home=str(tmp_path / "mine"), sources_root=str(tmp_path / "root"))
+    assert (mine.home_path, mine.sources_path) == (tmp_path / "mine", tmp_path / "root")
+
+
+def test_dbt_sees_the_home_only_while_it_is_exported(nothing_set, tmp_path):
+    with LakehouseSettings(home=str(tmp_path)).exported():
+        assert os.environ["LAKEHOUSE_HOME"] == str(tmp_path)
+    assert "LAKEHOUSE_HOME" not in os.environ
+
+
+def test_the_dagster_home_is_prepared_once(tmp_path):
+    home = prepare_dagster_home(tmp_path / "dagster")
+    config = home / "dagster.yaml"
+    assert config.read_text(encoding="utf-8") == INSTANCE_CONFIG.read_text(encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_runs() == []  # the storage exists
+    before = config.stat().st_mtime_ns
+    assert prepare_dagster_home(home) == home and config.stat().st_mtime_ns == before  # current: left alone
+    os.utime(config, (0, 0))  # older than the project's configuration: copied again
+    prepare_dagster_home(home)
+    assert config.stat().st_mtime_ns > before
