@@ -220,8 +220,12 @@ def patch_pool_wait() -> None:
 
 
 def main() -> int:
-    """`python -m pipelines.run_recovery`: run the dead-run check on $DAGSTER_HOME's instance now, print what it did."""
-    reaped = reap_dead_runs(dg.DagsterInstance.get())
+    """`python -m pipelines.run_recovery`: run the dead-run check on the instance now (DAGSTER_HOME, else
+    $LAKEHOUSE_HOME/dagster), print what it did."""
+    from resources.settings import LakehouseSettings
+
+    with dg.DagsterInstance.from_config(str(LakehouseSettings().dagster_home)) as instance:
+        reaped = reap_dead_runs(instance)
     print("\n".join(r.summary() for r in reaped) or "no dead run")
     return 0
 
