@@ -630,6 +630,12 @@ class CnipaWriter:
                         c.est_date[i:i + 1], c.can_date[i:i + 1], c.status[i:i + 1],
                         np.datetime64(f"{y}-01-01"), np.datetime64(f"{y}-12-31"))[0]:
                     continue
+                # an enterprise files while it exists: from its founding to the day before it closes
+                first = max(dt.date(y, 1, 1), to_date(c.est_date[i]))
+                closed = to_date(c.can_date[i]) if not np.isnat(c.can_date[i]) else None
+                last = min(dt.date(y, 12, 31), closed - dt.timedelta(days=1)) if closed else dt.date(y, 12, 31)
+                if last < first:
+                    continue
                 for _ in range(int(counts[i])):
                     applicants = [("enterprise", (c, i))]
                     u = rng.random()
@@ -644,23 +650,24 @@ class CnipaWriter:
                         applicants.append(("sub_organisation", (c, i)))
                     if rng.random() < 0.05:
                         applicants.append(("person", person_names(rng, 1)[0]))
-                    lines[y].append(self._record(rng, y, index, applicants))
+                    filed = first + dt.timedelta(days=int(rng.integers(0, (last - first).days + 1)))
+                    lines[y].append(self._record(rng, y, index, applicants, filed))
             # persons and institutions filing on their own
             for _ in range(int(len(c) * 0.02)):
                 if rng.random() < 0.6:
                     applicants = [("person", nm) for nm in person_names(rng, 1 + int(rng.random() < 0.3))]
                 else:
                     applicants = [("institution", UNIVERSITIES[int(rng.integers(0, len(UNIVERSITIES)))][0])]
-                lines[y].append(self._record(rng, y, index, applicants))
+                filed = dt.date(y, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
+                lines[y].append(self._record(rng, y, index, applicants, filed))
         for y, ls in lines.items():
             if ls:
                 with self.paths[y].open("a", encoding="utf-8") as fh:
                     fh.write("\n".join(ls) + "\n")
 
-    def _record(self, rng, year: int, index: int, applicants: list) -> str:
+    def _record(self, rng, year: int, index: int, applicants: list, filed: dt.date) -> str:
         kind, t, _ = PATENT_TYPES[int(rng.choice(3, p=[p for *_, p in PATENT_TYPES]))]
         sqh = self._number(year, t, index)
-        filed = dt.date(year, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
         lag = {"1": 800, "2": 300, "3": 200}[t]
         granted = filed + dt.timedelta(days=int(rng.normal(lag, lag * 0.2)))
         if granted > dt.date(self.ctx.year, 12, 31) or rng.random() < 0.15:

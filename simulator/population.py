@@ -138,20 +138,44 @@ class Population:
         self.year = year
         self.year_end = np.datetime64(f"{year}-12-31")
         self._names: set[str] = set()
+        # (字号, 行业) -> the areas of the authorities that registered it: see _registrable
+        self._trade_areas: dict[tuple[str, str], list[frozenset[str]]] = {}
         self._region_p = np.array([r.weight for r in REGIONS])
         self._region_p /= self._region_p.sum()
 
     def rng(self, *salt: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, *salt])
 
-    def _unique_parts(self, make) -> NameParts:
+    def _unique_parts(self, make, registrable=None) -> NameParts:
         for _ in range(20):
             parts = make()
             name = render(parts)
-            if name not in self._names:
+            if name not in self._names and (registrable is None or registrable(parts)):
                 self._names.add(name)
                 return parts
         raise RuntimeError("name space exhausted")
+
+    @staticmethod
+    def _authority_area(parts: NameParts) -> frozenset[str]:
+        """The divisions in whose area the authority that registers this name checks it: a name without a division
+        nationwide, one with a province's name across the province, one with a city's name across the city's
+        districts (绍兴 covers 越城, 柯桥 and 上虞)."""
+        if parts.division is None or parts.position == OMITTED:
+            return frozenset(r.code for r in REGIONS)
+        return frozenset(r.code for r in REGIONS
+                         if r.province.startswith(parts.division)
+                         or any(p.startswith(parts.division) for p in (*r.name_prefixes, r.short)))
+
+    def _registrable(self, parts: NameParts) -> bool:
+        """企业名称登记管理规定 (2020) and its 实施办法 (2023): within one authority's area no two enterprises of an
+        industry share a 字号, whatever their legal form or where the division stands (东莞市华鑫电子有限公司 bars
+        华鑫电子（东莞）股份有限公司 and 广东华鑫电子有限公司; 张家港华鑫电子有限公司 is another authority's)."""
+        area = self._authority_area(parts)
+        held = self._trade_areas.get((parts.trade, parts.word), [])
+        if any(area & other for other in held):
+            return False
+        self._trade_areas.setdefault((parts.trade, parts.word), []).append(area)
+        return True
 
     def company_name(self, rng, region, industry: str, category: str) -> NameParts:
         words = INDUSTRY_WORDS.get(industry[:2], ("科技",))
@@ -191,7 +215,7 @@ class Population:
                 return NameParts(region.name_prefixes[1], FIRST, tn, word, form)
             return NameParts(region.name_prefixes[2], FIRST, tn, word, form)
 
-        return self._unique_parts(make)
+        return self._unique_parts(make, None if category == "coop" else self._registrable)
 
     def individual_name(self, rng, region, industry: str) -> NameParts:
         words = INDIVIDUAL_SHOP_WORDS.get(industry[:2], ("经营部",))
