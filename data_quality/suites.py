@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from contracts.published import PUBLISHED, Published
+from contracts.sql import quote_identifier, quote_literal
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 MANIFEST = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "manifest.json"
@@ -52,8 +53,9 @@ def suite(p: Published, manifest: dict) -> dict:
     # GX has no regex for the DuckDB dialect ("Regex is not supported for dialect duckdb"): code formats are
     # checked by a query for the offending rows, run by DuckDB itself
     out += [expectation("unexpected_rows_expectation",
-                        unexpected_rows_query=f"select * from {{batch}} where {c} is not null "
-                                              f"and not regexp_full_match({c}, '{braces_doubled(r)}')",
+                        unexpected_rows_query="select * from {batch} where " + braces_doubled(
+                            f"{quote_identifier(c)} is not null "
+                            f"and not regexp_full_match({quote_identifier(c)}, {quote_literal(r)})"),
                         description=f"{c} matches {r}") for c, r in p.patterns.items()]
     out += [expectation("expect_column_values_to_not_be_in_set", column=c, value_set=v, mostly=m)
             for c, (v, m) in p.mostly_not_in.items()]

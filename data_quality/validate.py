@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts.sql import path_literal
+
 from .gx_duckdb import buffered_duckdb_results
 from .suites import SUITES_DIR
 
@@ -77,8 +79,9 @@ def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Out
         datasource.delete_asset(asset_name)
     except (LookupError, ValueError):
         pass
+    # GX takes the query as text: the glob goes in as a literal
     asset = datasource.add_query_asset(
-        name=asset_name, query=f"select * from read_parquet('{files_glob}', hive_partitioning = false)")
+        name=asset_name, query=f"select * from read_parquet({path_literal(files_glob)}, hive_partitioning = false)")
     batch = asset.add_batch_definition_whole_table("staged")
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{name}_staged", data=batch, suite=suite))

@@ -17,19 +17,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.metadata import markdown_table
 from contracts.sources import DATASETS, Dataset
 from resources.systems import SourceUnavailable
 
-from . import readers, store
+from . import readers, report, store
 from .deliveries import SNAPSHOT, delivery_path, partitions_def, unrecognised_files
 from .land import LandingResult, bronze_dir, delivery_record_path, ensure_schema_file, land, quarantine_dir
+from .report import CONSERVATION_CHECK, RECOGNISED_CHECK, column_schema
 
 # single-run backfills (one run lands a range of months) are marked beta; their behaviour is what we want
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
-CONSERVATION_CHECK = "rows_conserved"
-RECOGNISED_CHECK = "files_recognised"
 OWNERS = ["team:data-engineering"]
 READERS = {"csv": readers.read_csv, "xlsx": readers.read_xlsx, "jsonl": readers.read_jsonl}
 FORMAT_KINDS = {"sql": "sql", "csv": "csv", "xlsx": "excel", "jsonl": "json", "api": "api"}
@@ -37,20 +35,6 @@ FORMAT_KINDS = {"sql": "sql", "csv": "csv", "xlsx": "excel", "jsonl": "json", "a
 
 def asset_key(ds: Dataset) -> dg.AssetKey:
     return dg.AssetKey(["bronze", ds.source, ds.name])
-
-
-def column_schema(ds: Dataset) -> dg.TableSchema:
-    cols = [dg.TableColumn(f.name, f.duckdb_type, description=" ".join(filter(None, [
-        f"source column {f.source}", f"unit {f.unit}" if f.unit else "", "required" if f.required else "",
-        "personal data" if f.pii else "", f.doc]))) for f in ds.fields]
-    cols += [dg.TableColumn("_source_file", "VARCHAR", description="delivery file (or table, or API URL)"),
-             dg.TableColumn("_source_row", "BIGINT", description="line number in the file / record number"),
-             dg.TableColumn("_delivery_sha256", "VARCHAR", description="SHA-256 of the delivery (lake/raw/)"),
-             dg.TableColumn("_loaded_at", "TIMESTAMP", description="when the delivery was landed (UTC)"),
-             dg.TableColumn("_delivery_partition", "VARCHAR", description="the delivery's partition (its month or "
-                                                                           "year, or snapshot); a row's own period "
-                                                                           "may be earlier (a late filing)")]
-    return dg.TableSchema(columns=cols)
 
 
 def _fail(message: str, ds: Dataset, partition: str) -> dg.Failure:
@@ -160,16 +144,10 @@ def conservation(lake: Path, ds: Dataset, partitions: list[str]) -> tuple[bool, 
 def recognised_check(sources: Path, ds: Dataset, log) -> dg.AssetCheckResult:
     """A warning naming every file of the dataset's source folder that no delivery pattern takes (and, on the
     first dataset, every unknown entry of the root): never silently ignored."""
-    own = [(path, why) for path, why in unrecognised_files(sources)
-           if path.split("/")[0] == ds.source and ds is next(d for d in DATASETS if d.source == ds.source)
-           or "/" not in path and ds is DATASETS[0]]
+    own = report.own_unrecognised(unrecognised_files(sources), ds)
     for path, why in own:
         log.warning(f"{sources / path}: {why}")
-    return dg.AssetCheckResult(
-        check_name=RECOGNISED_CHECK, passed=not own, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"unrecognised": dg.MetadataValue.md(markdown_table([{"path": p, "why": w} for p, w in own])
-                                                      if own else "none"), "sources_root": str(sources)},
-        description="; ".join(f"{p}: {w}" for p, w in own)[:1000] if own else "every file is a delivery")
+    return report.recognised_result(own, sources)
 
 
 def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
@@ -202,54 +180,17 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
                                                        else ""))],
     )
     def _landing(context):  # (no annotation: a nested function under postponed annotations)
-        partitions = list(context.partition_keys) if pdef else [SNAPSHOT]
-        ensure_schema_file(context.resources.settings.lake_path, ds)
-        results = land_partitions(context, ds, partitions)
-        delivered = [r for r in results if r.delivered]
+        lake = context.resources.settings.lake_path
+        ensure_schema_file(lake, ds)
+        results = land_partitions(context, ds, list(context.partition_keys) if pdef else [SNAPSHOT])
         for r in results:
-            context.log.info(f"{ds.asset_name} {r.partition}: " + (
-                f"{r.rows_in} in, {r.rows_loaded} loaded, {r.rows_quarantined} quarantined from {r.source}"
-                if r.delivered else "no delivery"))
-        absent = None
-        if ds.format == "sql" and not delivered:
-            absent = ("no S1 registry (SAMR_DB_URL is not set and the sources root has no samr/samr.db): the 企业码 "
-                      "resolution needs the registry; the other sources land")
+            context.log.info(report.delivery_line(ds, r))
+        if absent := report.registry_absent(ds, results):
             context.log.warning(f"{ds.asset_name}: {absent}")
-        single = delivered[0] if len(delivered) == 1 else None
-        metadata = {
-            "rows_in": sum(r.rows_in for r in delivered),
-            "rows_loaded": sum(r.rows_loaded for r in delivered),
-            "rows_quarantined": sum(r.rows_quarantined for r in delivered),
-            "dagster/row_count": sum(r.rows_loaded for r in delivered),
-            "deliveries": dg.MetadataValue.md(markdown_table([
-                {"partition": r.partition, "source": r.source or "no delivery", "sha256": (r.sha256 or "")[:16],
-                 "in": r.rows_in, "loaded": r.rows_loaded, "quarantined": r.rows_quarantined,
-                 "unknown columns": ", ".join(r.unknown_columns)} for r in results])),
-            "dagster/column_schema": column_schema(ds),
-            "bronze_path": dg.MetadataValue.path(str(bronze_dir(context.resources.settings.lake_path, ds))),
-        }
-        if absent:
-            metadata["registry"] = absent
-        if single:
-            metadata["source"] = (dg.MetadataValue.url(single.source) if single.source.startswith("http")
-                                  else dg.MetadataValue.text(single.source))
-            metadata["delivery_sha256"] = single.sha256
-            metadata["preview"] = dg.MetadataValue.md(markdown_table(single.preview))
-        unknown = sorted({c for r in delivered for c in r.unknown_columns})
-        if unknown:
-            metadata["unknown_columns"] = ", ".join(unknown)
+        if unknown := report.unknown_columns(results):
             context.log.warning(f"{ds.asset_name}: unknown column(s) {unknown} loaded around, not into, bronze")
-        reasons: dict[str, int] = {}
-        for r in delivered:
-            for k, v in r.quarantine_reasons.items():
-                reasons[k] = reasons.get(k, 0) + v
-        if reasons:
-            metadata["quarantine_reasons"] = dg.MetadataValue.json(reasons)
-        yield dg.MaterializeResult(metadata=metadata)
-        ok, rows = conservation(context.resources.settings.lake_path, ds, [r.partition for r in delivered])
-        yield dg.AssetCheckResult(check_name=CONSERVATION_CHECK, passed=ok, severity=dg.AssetCheckSeverity.ERROR,
-                                  metadata={"deliveries": dg.MetadataValue.md(markdown_table(rows)),
-                                            "deliveries_checked": len(rows)})
+        yield dg.MaterializeResult(metadata=report.landing_metadata(ds, results, lake))
+        yield report.conservation_result(*conservation(lake, ds, [r.partition for r in results if r.delivered]))
         yield recognised_check(context.resources.settings.sources_path, ds, context.log)
 
     return _landing

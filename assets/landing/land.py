@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from contracts.sources import Dataset
+from contracts.sql import quote_identifier, quote_literal
 
 from . import readers, store
 from .typing import (
@@ -20,8 +21,6 @@ from .typing import (
     contradicting_duplicates,
     domain_terms,
     json_projection,
-    quote_ident,
-    quote_literal,
     record_key_expression,
     typed_select,
 )
@@ -78,7 +77,7 @@ def ensure_schema_file(lake: Path, ds: Dataset) -> None:
     if target.exists():
         return
     con = duckdb.connect()
-    cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in ds.fields)
+    cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_identifier(f.name)}" for f in ds.fields)
     store.write_parquet_atomically(con, f"SELECT {cols}, CAST(NULL AS VARCHAR) AS _source_file, CAST(NULL AS BIGINT) "
                                         f"AS _source_row, CAST(NULL AS VARCHAR) AS _delivery_sha256, "
                                         f"CAST(NULL AS TIMESTAMP) AS _loaded_at, "
@@ -115,7 +114,7 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
     lineage = (f"{quote_literal(source)} AS _source_file, _source_row, {quote_literal(sha256)} AS _delivery_sha256, "
                f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS _loaded_at, "
                f"{quote_literal(partition)} AS _delivery_partition")
-    names = ", ".join(quote_ident(f.name) for f in ds.fields)
+    names = ", ".join(quote_identifier(f.name) for f in ds.fields)
     bronze_query = f"SELECT {names}, {lineage} FROM typed WHERE _reason = '' ORDER BY _source_row"
 
     malformed = pa.table({
@@ -146,7 +145,7 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
     result.quarantine_reasons = dict(con.execute(
         f"SELECT reason, count(*) FROM ({quarantine_query}) GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall())
     public = [f.name for f in ds.fields if not f.pii][:8]
-    result.preview = con.sql(f"SELECT {', '.join(quote_ident(c) for c in public)} FROM ({bronze_query}) LIMIT 5"
+    result.preview = con.sql(f"SELECT {', '.join(quote_identifier(c) for c in public)} FROM ({bronze_query}) LIMIT 5"
                                  ).to_arrow_table().to_pylist()
     store.write_json_atomically(delivery_record_path(lake, ds, partition), {
         "dataset": ds.asset_name, "partition": partition, "source": source, "sha256": sha256,

@@ -39,8 +39,7 @@ def write_parquet_atomically(con: duckdb.DuckDBPyConnection, query: str, target:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.parquet")
     try:
-        path = tmp.as_posix().replace("'", "''")
-        con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({query}) TO $path (FORMAT parquet, COMPRESSION zstd)", {"path": tmp.as_posix()})
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -8,6 +8,7 @@ value, each with every reason that applies.
 from __future__ import annotations
 
 from contracts.sources import Dataset, Field
+from contracts.sql import json_path_key, quote_identifier, quote_literal
 
 # the earliest period a delivery may name: no department system holds records from before the PRC's founding
 EARLIEST_PERIOD = "1949-10"
@@ -27,14 +28,6 @@ JSON_TYPES = {
     "timestamptz": ("VARCHAR",),
     "string_list": ("ARRAY",),
 }
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _number(raw: str, sql_type: str) -> str:
@@ -73,13 +66,9 @@ EXPECTED = {
 }
 
 
-def json_path_key(source: str) -> str:
-    return '"' + source.replace('"', '\\"') + '"'
-
-
 def raw_column(f: Field) -> str:
     """The raw value, trimmed, with '' as NULL."""
-    return f"NULLIF(trim({quote_ident(f.name)}), '')"
+    return f"NULLIF(trim({quote_identifier(f.name)}), '')"
 
 
 def label(f: Field) -> str:
@@ -101,10 +90,10 @@ def error_terms(ds: Dataset, json_source: bool) -> list[str]:
             terms.append(f"CASE WHEN {guard}{value} IS NULL THEN {quote_literal(f'required field {lab} is empty')} END")
         if json_source:
             allowed = ", ".join(quote_literal(t) for t in JSON_TYPES[f.kind] + ("NULL",))
-            jt = quote_ident(f.name + "__json_type")
-            terms.append(f"CASE WHEN {jt} NOT IN ({allowed}) THEN "
-                         f"format('{{}}: expected {EXPECTED.get(f.kind, 'a string')}, got JSON {{}}', "
-                         f"{quote_literal(lab)}, lower({jt})) END")
+            jt = quote_identifier(f.name + "__json_type")
+            wrong_type = quote_literal("{}: expected " + EXPECTED.get(f.kind, "a string") + ", got JSON {}")
+            terms.append(f"CASE WHEN {jt} NOT IN ({allowed}) THEN format({wrong_type}, {quote_literal(lab)}, "
+                         f"lower({jt})) END")
             if f.kind == "string_list":
                 path = quote_literal("$." + json_path_key(f.source) + "[*]")
                 terms.append(f"CASE WHEN {jt} = 'ARRAY' THEN CASE WHEN NOT list_bool_and(list_transform("
@@ -112,12 +101,12 @@ def error_terms(ds: Dataset, json_source: bool) -> list[str]:
                              f"{quote_literal(f'{lab}: expected a list of strings')} END END")
                 continue
         if f.kind == "string":
-            terms.append(f"CASE WHEN contains({quote_ident(f.name)}, chr(0)) THEN "
+            terms.append(f"CASE WHEN contains({quote_identifier(f.name)}, chr(0)) THEN "
                          f"{quote_literal(f'{lab}: contains a NUL byte')} END")
         elif f.kind != "string_list":
             parsed = parse_expression(f, raw)
             terms.append(f"CASE WHEN {raw} IS NOT NULL AND ({parsed}) IS NULL THEN "
-                         f"format('{{}}: {{}} is not {EXPECTED[f.kind]}', {quote_literal(lab)}, "
+                         f"format({quote_literal('{}: {} is not ' + EXPECTED[f.kind])}, {quote_literal(lab)}, "
                          f"'''' || left({raw}, 40) || '''') END")
     return terms
 
@@ -128,9 +117,9 @@ def json_projection(ds: Dataset) -> str:
     cols = []
     for f in ds.fields:
         path = quote_literal("$." + json_path_key(f.source))
-        cols.append(f"CASE WHEN _json_object THEN json_extract_string(_line, {path}) END AS {quote_ident(f.name)}")
+        cols.append(f"CASE WHEN _json_object THEN json_extract_string(_line, {path}) END AS {quote_identifier(f.name)}")
         cols.append(f"CASE WHEN _json_object THEN coalesce(json_type(_line, {path}), 'NULL') END "
-                    f"AS {quote_ident(f.name + '__json_type')}")
+                    f"AS {quote_identifier(f.name + '__json_type')}")
     return (f"SELECT _source_row, _line, _json_valid, _json_object, {', '.join(cols)} FROM ("
             f"SELECT *, _json_valid AND CASE WHEN _json_valid THEN json_type(_line) = 'OBJECT' ELSE false END "
             f"AS _json_object FROM (SELECT *, json_valid(_line) AS _json_valid FROM lines))")
@@ -141,30 +130,33 @@ def domain_terms(ds: Dataset, partition: str, landed_on: str) -> list[str]:
     typed columns; `partition` is the delivery's period ('snapshot' for none), `landed_on` the landing day."""
     terms = []
     for f in ds.fields:
-        col, lab = quote_ident(f.name), label(f)
+        col, lab = quote_identifier(f.name), label(f)
         if f.minimum is not None:
-            terms.append(f"CASE WHEN {col} < {f.minimum!r} "
-                         f"THEN format('{{}}: {{}} is below its minimum {f.minimum:g}', "
-                         f"{quote_literal(lab)}, CAST({col} AS VARCHAR)) END")
+            below = quote_literal(f"{{}}: {{}} is below its minimum {f.minimum:g}")
+            terms.append(f"CASE WHEN {col} < {f.minimum} THEN format({below}, {quote_literal(lab)}, "
+                         f"CAST({col} AS VARCHAR)) END")
         if f.not_in_future:
-            terms.append(f"CASE WHEN {col} > DATE {quote_literal(landed_on)} THEN format('{{}}: {{}} is in the future "
-                         f"(landed on {landed_on})', {quote_literal(lab)}, CAST({col} AS VARCHAR)) END")
+            future = quote_literal(f"{{}}: {{}} is in the future (landed on {landed_on})")
+            terms.append(f"CASE WHEN {col} > DATE {quote_literal(landed_on)} THEN format({future}, "
+                         f"{quote_literal(lab)}, CAST({col} AS VARCHAR)) END")
     for earlier, later in ds.ordered_dates:
         a, b = ds.field(earlier), ds.field(later)
-        terms.append(f"CASE WHEN {quote_ident(b.name)} < {quote_ident(a.name)} THEN format('{{}}: {{}} is before {{}} "
-                     f"{{}}', {quote_literal(label(b))}, CAST({quote_ident(b.name)} AS VARCHAR), "
-                     f"{quote_literal(label(a))}, CAST({quote_ident(a.name)} AS VARCHAR)) END")
+        col_a, col_b = quote_identifier(a.name), quote_identifier(b.name)
+        terms.append(f"CASE WHEN {col_b} < {col_a} THEN format('{{}}: {{}} is before {{}} {{}}', "
+                     f"{quote_literal(label(b))}, CAST({col_b} AS VARCHAR), "
+                     f"{quote_literal(label(a))}, CAST({col_a} AS VARCHAR)) END")
     if ds.period_field and partition != "snapshot":
         f = ds.field(ds.period_field)
-        col = quote_ident(f.name)
+        col = quote_identifier(f.name)
         latest = f"DATE {quote_literal(partition + '-01')}" if f.kind == "period" else str(int(partition))
         # an earlier period is a late filing and loads; a later one cannot have been reported yet
-        terms.append(f"CASE WHEN {col} > {latest} "
-                     f"THEN format('{{}}: {{}} is after the delivery''s period {partition}', "
-                     f"{quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
+        after = quote_literal(f"{{}}: {{}} is after the delivery's period {partition}")
+        terms.append(f"CASE WHEN {col} > {latest} THEN format({after}, {quote_literal(f.source)}, "
+                     f"CAST({col} AS VARCHAR)) END")
         earliest = f"DATE {quote_literal(EARLIEST_PERIOD + '-01')}" if f.kind == "period" else EARLIEST_PERIOD[:4]
-        terms.append(f"CASE WHEN {col} < {earliest} THEN format('{{}}: {{}} is before {EARLIEST_PERIOD[:4]}', "
-                     f"{quote_literal(f.source)}, CAST({col} AS VARCHAR)) END")
+        before = quote_literal(f"{{}}: {{}} is before {EARLIEST_PERIOD[:4]}")
+        terms.append(f"CASE WHEN {col} < {earliest} THEN format({before}, {quote_literal(f.source)}, "
+                     f"CAST({col} AS VARCHAR)) END")
     return terms
 
 
@@ -173,21 +165,22 @@ def contradicting_duplicates(ds: Dataset) -> str | None:
     content (both are quarantined: nobody can tell which is right); NULL otherwise."""
     if not ds.unique_within_delivery:
         return None
-    keys = ", ".join(f"trim(CAST({quote_ident(n)} AS VARCHAR))" for n in ds.unique_within_delivery)
+    keys = ", ".join(f"trim(CAST({quote_identifier(n)} AS VARCHAR))" for n in ds.unique_within_delivery)
     names = " + ".join(ds.field(n).source for n in ds.unique_within_delivery)
     window = f"OVER (PARTITION BY {keys})"
+    message = quote_literal(f"duplicate {names} {{}} with different content in this delivery (rows {{}})")
     return (f"CASE WHEN min(md5(CAST(_raw_values AS VARCHAR))) {window} <> max(md5(CAST(_raw_values AS VARCHAR))) "
-            f"{window} THEN format('duplicate {names} {{}} with different content in this delivery (rows {{}})', "
-            f"concat_ws(' | ', {keys}), array_to_string(list(_source_row) {window}, ', ')) END")
+            f"{window} THEN format({message}, concat_ws(' | ', {keys}), "
+            f"array_to_string(list(_source_row) {window}, ', ')) END")
 
 
 def typed_select(ds: Dataset) -> str:
-    cols = [f"{parse_expression(f, raw_column(f))} AS {quote_ident(f.name)}" for f in ds.fields]
+    cols = [f"{parse_expression(f, raw_column(f))} AS {quote_identifier(f.name)}" for f in ds.fields]
     return ", ".join(cols)
 
 
 def record_key_expression(ds: Dataset) -> str:
-    parts = [f"coalesce(trim({quote_ident(name)}), '')" for name in ds.key]
+    parts = [f"coalesce(trim({quote_identifier(name)}), '')" for name in ds.key]
     return parts[0] if len(parts) == 1 else f"concat_ws({quote_literal(ds.key_separator)}, {', '.join(parts)})"
 
 
@@ -196,7 +189,7 @@ def build_typing_sql(ds: Dataset, json_source: bool) -> tuple[str, str]:
     reasons = f"concat_ws('; ', {', '.join(error_terms(ds, json_source))})"
     checked = f"SELECT *, {reasons} AS _reason FROM raw"
     raw_values = "to_json(struct_pack(" + ", ".join(
-        f"{quote_ident(f.source)} := {quote_ident(f.name)}" for f in ds.fields) + "))"
+        f"{quote_identifier(f.source)} := {quote_identifier(f.name)}" for f in ds.fields) + "))"
     if json_source:
         raw_values = "_line"
     return checked, raw_values

@@ -18,26 +18,21 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pyarrow.parquet as pq
 
 from assets.landing.assets import asset_key as landing_key
 from assets.landing.assets import conservation
 from assets.landing.completeness import missing_deliveries
 from assets.landing.deliveries import SNAPSHOT
 from assets.landing.land import bronze_dir
-from assets.metadata import markdown_table
 from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
 from contracts.published import PUBLISHED, Published
 from contracts.sources import DATASETS
+from contracts.sql import path_literal, quote_identifier
 
-from . import pii, store
+from . import gates, pii, store
+from .gates import COMPLETE_CHECK, GATES, GX_CHECK, PII_CHECK, UPSTREAM_CHECK, table_schema
 
 OWNERS = ["team:data-engineering"]
-GX_CHECK = "great_expectations"
-PII_CHECK = "no_personal_data"
-UPSTREAM_CHECK = "upstream_checks_passed"
-COMPLETE_CHECK = "deliveries_complete"
-GATES = (GX_CHECK, PII_CHECK, UPSTREAM_CHECK, COMPLETE_CHECK)
 ANALYTICS_KEY = dg.AssetKey(["published", "analytics_duckdb"])
 
 
@@ -51,10 +46,6 @@ def published_key(p: Published) -> dg.AssetKey:
 
 def mart_key(p: Published) -> dg.AssetKey:
     return dg.AssetKey(["marts", p.model])
-
-
-def select_sql(p: Published) -> str:
-    return f"select {', '.join(p.columns) if p.columns else '*'} from warehouse.{p.mart}"
 
 
 def run_version(context) -> str:
@@ -107,10 +98,6 @@ def failed_landing_attempts(instance: dg.DagsterInstance) -> list[dict]:
     return gaps
 
 
-def gap_name(gap: dict) -> str:
-    return f"{gap['dataset']}:{gap['partition']}"
-
-
 def failed_dbt_tests(instance: dg.DagsterInstance) -> tuple[int, list[str]]:
     """The latest result of every dbt test (an asset check of warehouse_models) that has error severity."""
     keys = list(warehouse_models.check_keys)
@@ -127,16 +114,6 @@ def failed_dbt_tests(instance: dg.DagsterInstance) -> tuple[int, list[str]]:
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             failed.append(f"{key.asset_key.to_user_string()}:{key.name}")
     return len(latest), sorted(failed)
-
-
-def preview(path: Path, rows: int = 5) -> dg.MetadataValue:
-    parquet = pq.ParquetFile(path)
-    sample = parquet.read_row_group(0).slice(0, rows).to_pylist() if parquet.num_row_groups else []
-    return dg.MetadataValue.md(markdown_table(sample, max_columns=12, max_width=40))
-
-
-def table_schema(manifest: dict) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(c["name"], c["type"]) for c in manifest["schema"]])
 
 
 class GateConfig(dg.Config):
@@ -174,76 +151,34 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
     published = settings.published_path
     version = run_version(context)
     gaps = missing_deliveries(settings.sources_path, settings.lake_path, settings.samr_url() is not None)
-    gaps += failed_landing_attempts(context.instance)
-    accepted = [g for g in gaps if gap_name(g) in config.accept_gaps or g["delivery"] in config.accept_gaps]
-    blocking_gaps = [g for g in gaps if g not in accepted]
+    accepted, blocking = gates.split_gaps(gaps + failed_landing_attempts(context.instance), config.accept_gaps)
     provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
                   "deliveries": deliveries(settings.lake_path), "accepted_gaps": accepted}
     con = duckdb.connect()
-    con.execute(f"attach '{settings.warehouse_path}' as warehouse (read_only)")
+    con.execute(f"attach {path_literal(settings.warehouse_path)} as {quote_identifier(gates.WAREHOUSE)} (read_only)")
     staged: dict[str, tuple[Path, dict]] = {}
     try:
         for p in PUBLISHED:
-            folder, manifest = store.stage(con, published, p.name, version, select_sql(p), provenance)
+            folder, manifest = store.stage(con, published, p.name, version, gates.select_sql(p), provenance)
             staged[p.name] = (folder, manifest)
             context.log.info(f"staged {p.name} {version}: {manifest['row_count']:,} rows at {folder}")
-            yield dg.MaterializeResult(asset_key=staged_key(p), metadata={
-                "version": version, "dagster/row_count": manifest["row_count"],
-                "path": dg.MetadataValue.path(str(folder)), "dagster/column_schema": table_schema(manifest),
-                "preview": preview(folder / manifest["files"][0]["path"])})
+            yield dg.MaterializeResult(asset_key=staged_key(p), metadata=gates.staged_metadata(version, folder,
+                                                                                                 manifest))
     finally:
         con.close()
 
     dbt_checked, dbt_failed = failed_dbt_tests(context.instance)
     not_conserved = landing_conservation(settings.lake_path)
-    gx_home = settings.home_path / "gx"
     for p in PUBLISHED:
         folder, manifest = staged[p.name]
         previous = store.current_manifest(published, p.name)
         bounds = row_count_bounds(previous["row_count"] if previous else None, p.row_count_tolerance, p.allow_empty)
-        outcome = validate(p.name, str(folder / "*.parquet"), bounds, gx_home)
+        outcome = validate(p.name, str(folder / "*.parquet"), bounds, settings.home_path / "gx")
         context.log.info(outcome.summary())
-        metadata = {"expectations": outcome.evaluated, "failed": len(outcome.failures),
-                    "row_count_bounds": dg.MetadataValue.json(bounds),
-                    "previous_version": previous["version"] if previous else "none"}
-        if outcome.docs_url:
-            metadata["data_docs"] = dg.MetadataValue.url(outcome.docs_url)
-        if outcome.failures:
-            metadata["failures"] = dg.MetadataValue.md(markdown_table(
-                [{"expectation": f["expectation"], "column": f["column"], "observed": f["observed"],
-                  "sample": ", ".join(map(str, f["sample"]))} for f in outcome.failures], max_width=200))
-        yield dg.AssetCheckResult(asset_key=staged_key(p), check_name=GX_CHECK, passed=outcome.success,
-                                  severity=dg.AssetCheckSeverity.ERROR, metadata=metadata,
-                                  description=outcome.summary()[:1000])
-
-        findings = pii.scan(folder)
-        yield dg.AssetCheckResult(
-            asset_key=staged_key(p), check_name=PII_CHECK, passed=not findings, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"files_scanned": len(manifest["files"]),
-                      "findings": dg.MetadataValue.md(pii.markdown(findings) if findings else "none")},
-            description=(f"{len(findings)} finding(s): " + "; ".join(f.summary for f in findings))[:1000]
-            if findings else "no personal data found")
-
-        upstream_failed = dbt_failed + not_conserved
-        yield dg.AssetCheckResult(
-            asset_key=staged_key(p), check_name=UPSTREAM_CHECK, passed=not upstream_failed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"dbt_tests_checked": dbt_checked, "dbt_tests_failed": len(dbt_failed),
-                      "deliveries_not_conserved": len(not_conserved),
-                      "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in upstream_failed) or "none")},
-            description=("failed upstream: " + "; ".join(upstream_failed))[:1000] if upstream_failed
-            else f"{dbt_checked} dbt tests and every landed delivery passed")
-
-        yield dg.AssetCheckResult(
-            asset_key=staged_key(p), check_name=COMPLETE_CHECK, passed=not blocking_gaps,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"sources_root": str(settings.sources_path), "gaps": len(blocking_gaps),
-                      "accepted_gaps": dg.MetadataValue.md(markdown_table(accepted) if accepted else "none"),
-                      "missing": dg.MetadataValue.md(markdown_table(blocking_gaps) if blocking_gaps else "none")},
-            description=("not landed: " + "; ".join(f"{gap_name(g)} ({g['delivery']}): {g['problem']}"
-                                                    for g in blocking_gaps))[:1000] if blocking_gaps
-            else "every delivery in the sources root has landed" + (
-                f" ({len(accepted)} gap(s) accepted by the operator)" if accepted else ""))
+        yield gates.gx_result(staged_key(p), outcome, bounds, previous)
+        yield gates.pii_result(staged_key(p), pii.scan(folder), len(manifest["files"]))
+        yield gates.upstream_result(staged_key(p), dbt_checked, dbt_failed, not_conserved)
+        yield gates.complete_result(staged_key(p), settings.sources_path, blocking, accepted)
 
 
 class PublicationConfig(dg.Config):

@@ -17,6 +17,7 @@ import duckdb
 
 from assets.metadata import markdown_table
 from contracts.sources import DATASETS
+from contracts.sql import quote_identifier, quote_literal
 
 PERSONAL_COLUMNS = {n.lower() for ds in DATASETS for f in ds.fields if f.pii for n in (f.source, f.name)}
 ID_CANDIDATE = (r"(^|[^0-9A-Za-z])"
@@ -54,30 +55,32 @@ class Finding:
 
 def scan(folder: Path) -> list[Finding]:
     findings: list[Finding] = []
+    id_candidate = quote_literal(ID_CANDIDATE)  # the patterns are constants of each query (one compiled regex)
     con = duckdb.connect()
     try:
         for path in sorted(folder.glob("*.parquet")):
-            source = f"read_parquet('{path}', hive_partitioning = false)"
-            columns = con.execute(f"describe select * from {source}").fetchall()
+            source, file = "read_parquet($path, hive_partitioning = false)", {"path": str(path)}
+            columns = con.execute(f"describe select * from {source}", file).fetchall()
             for name, kind, *_ in columns:
                 if name.lower() in PERSONAL_COLUMNS:
                     findings.append(Finding(path.name, name, "personal column", -1, []))
                 if kind != "VARCHAR":
                     continue
-                col = f'"{name}"'
+                col = quote_identifier(name)
                 # ID numbers: the regex narrows to candidates, the check character decides
                 candidates = [r[0] for r in con.execute(
-                    f"select distinct regexp_extract({col}, '{ID_CANDIDATE}', 2) from {source} "
-                    f"where regexp_matches({col}, '{ID_CANDIDATE}') limit 10000").fetchall()]
+                    f"select distinct regexp_extract({col}, {id_candidate}, 2) from {source} "
+                    f"where regexp_matches({col}, {id_candidate}) limit 10000", file).fetchall()]
                 ids = [c for c in candidates if id_number_is_valid(c)]
                 if ids:
                     rows = con.execute(f"select count(*) from {source} where list_has_any("
-                                       f"[regexp_extract({col}, '{ID_CANDIDATE}', 2)], ?)", [ids]).fetchone()[0]
+                                       f"[regexp_extract({col}, {id_candidate}, 2)], $ids)",
+                                       {**file, "ids": ids}).fetchone()[0]
                     findings.append(Finding(path.name, name, "resident ID number", rows,
                                             [mask(i) for i in ids[:SAMPLES]]))
                 for label, pattern in (("mobile phone number", MOBILE), ("landline phone number", LANDLINE)):
                     hits = con.execute(f"select count(*), list({col})[1:{SAMPLES}] from {source} "
-                                       f"where regexp_matches({col}, '{pattern}')").fetchone()
+                                       f"where regexp_matches({col}, {quote_literal(pattern)})", file).fetchone()
                     if hits[0]:
                         findings.append(Finding(path.name, name, label, hits[0], [mask(v) for v in hits[1]]))
     finally:

@@ -32,6 +32,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from contracts.published import BY_NAME, PUBLISHED
+from contracts.sql import path_literal, quote_identifier, quote_literal
 
 MANIFEST = "_manifest.json"
 CURRENT = "current"
@@ -104,7 +105,8 @@ def stage(con: duckdb.DuckDBPyConnection, published: Path, name: str, version: s
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     part = folder / "part-0.parquet"
-    con.execute(f"copy ({select_sql}) to '{part}' (format parquet, compression zstd, row_group_size 122880)")
+    con.execute(f"copy ({select_sql}) to $part (format parquet, compression zstd, row_group_size 122880)",
+                {"part": str(part)})
     schema = pq.read_schema(part)
     rows = pq.ParquetFile(part).metadata.num_rows
     manifest = {
@@ -270,8 +272,11 @@ def _build_analytics(target: Path, folders: dict[str, Path]) -> None:
                 continue
             version = folders[p.name].name.removeprefix("v=")
             files = folders[p.name].resolve() / "*.parquet"
-            con.execute(f"create view {p.name} as select * from read_parquet('{files}', hive_partitioning = false)")
-            con.execute(f"comment on view {p.name} is '{p.grain.replace(chr(39), chr(39) * 2)} (version {version})'")
+            # a view keeps its definition as text: the path is in it, not bound
+            view = quote_identifier(p.name)
+            con.execute(f"create view {view} as select * from read_parquet({path_literal(files)}, "
+                        f"hive_partitioning = false)")
+            con.execute(f"comment on view {view} is {quote_literal(f'{p.grain} (version {version})')}")
             rows.append((p.name, version))
         con.execute("create table published_versions (dataset varchar, version varchar)")
         if rows:

@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.metadata import markdown_table
+from contracts.sql import qualified_name
 from resources.settings import LakehouseSettings
 
 from .project import dbt_project
@@ -42,7 +43,7 @@ translator = LakehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 def _relations() -> dict[dg.AssetKey, str]:
     """Asset key -> schema.table of every dbt table (models materialized as tables or incremental, seeds)."""
     manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
-    return {translator.get_asset_key(n): f'"{n["schema"]}"."{n["alias"]}"' for n in manifest["nodes"].values()
+    return {translator.get_asset_key(n): qualified_name(n["schema"], n["alias"]) for n in manifest["nodes"].values()
             if n["resource_type"] in ("model", "seed") and n["config"].get("materialized") != "view"}
 
 
@@ -57,7 +58,7 @@ def compiled_tests(target: Path) -> dict[str, str]:
 
 
 def failing_rows(con: duckdb.DuckDBPyConnection, sql: str, limit: int = 20) -> list[dict]:
-    cursor = con.execute(f"select * from ({sql}) as failing limit {limit}")
+    cursor = con.execute(f"select * from ({sql}) as failing limit $limit", {"limit": limit})
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
 
