@@ -28,7 +28,10 @@
     coalesce(length({{ code }}) = 18
     {%- for i in range(1, 19) %} and position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') > 0{% endfor %}
     and substr('{{ chars }}', cast((31 - ((
-        {%- for i in range(1, 18) %}(position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') - 1) * {{ weights[i - 1] }}{% if not loop.last %} + {% endif %}{% endfor -%}
+        {%- for i in range(1, 18) -%}
+            (position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') - 1) * {{ weights[i - 1] }}
+            {%- if not loop.last %} + {% endif -%}
+        {%- endfor -%}
     ) % 31)) % 31 as integer) + 1, 1) = substr({{ code }}, 18, 1), false)
 {%- endmacro %}
 
@@ -41,7 +44,10 @@
     {%- set chars = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ' -%}
     {%- set weights = [3, 7, 9, 10, 5, 8, 4, 2] -%}
     {%- set total -%}
-        {%- for i in range(1, 9) %}(position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') - 1) * {{ weights[i - 1] }}{% if not loop.last %} + {% endif %}{% endfor -%}
+        {%- for i in range(1, 9) -%}
+            (position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') - 1) * {{ weights[i - 1] }}
+            {%- if not loop.last %} + {% endif -%}
+        {%- endfor -%}
     {%- endset -%}
     coalesce(length({{ code }}) = 9
     {%- for i in range(1, 9) %} and position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') > 0{% endfor %}

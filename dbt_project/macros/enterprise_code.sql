@@ -5,6 +5,9 @@
     {%- set weights = [1, 3, 9, 27, 19, 26, 16, 17, 20] -%}
     {%- set digits = "lpad(cast(" ~ sequence_expr ~ " as varchar), 9, '0')" -%}
     'QY' || {{ digits }} || substr('{{ chars }}', cast((
-        {%- for i in range(1, 10) %}cast(substr({{ digits }}, {{ i }}, 1) as integer) * {{ weights[i - 1] }}{% if not loop.last %} + {% endif %}{% endfor -%}
+        {%- for i in range(1, 10) -%}
+            cast(substr({{ digits }}, {{ i }}, 1) as integer) * {{ weights[i - 1] }}
+            {%- if not loop.last %} + {% endif -%}
+        {%- endfor -%}
     ) % 31 as integer) + 1, 1)
 {%- endmacro %}

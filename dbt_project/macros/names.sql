@@ -45,7 +45,8 @@
     东城厂区); the first such word (材料厂一分厂宿舍 is a site of 材料厂), else the last (XX有限公司斗门分公司新厂区
     is a site of the 分公司). NULL when there is none, or when what follows names a sub-organisation or a branch. -#}
 {% macro site_stem(key) -%}
-    {%- set sites = '(?:[\\p{Han}A-Z0-9#]{0,6}?(?:分厂|厂区|厂房|厂|车间|仓库|库房|仓|宿舍|基地|工地|项目部|项目|门市部|门店|配电房|泵房|锅炉房|楼|栋|幢|期|区))+$' -%}
+    {%- set sites = '(?:[\\p{Han}A-Z0-9#]{0,6}?(?:分厂|厂区|厂房|厂|车间|仓库|库房|仓|宿舍|基地|工地|项目部|项目|门市部|门店'
+        ~ '|配电房|泵房|锅炉房|楼|栋|幢|期|区))+$' -%}
     {%- set forms = '(?:公司|厂|商行|店|馆|合作社|经营部|中心|工作室|场|站))' -%}
     {%- set not_site = sub_organisation_pattern()[:-1] ~ '|分公司|分店|分部|分社|分支|办事处|营业部|子公司)' -%}
     {%- set first = regex_extract(key, '^(.*?' ~ forms ~ sites, 1) -%}

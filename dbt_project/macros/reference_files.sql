@@ -11,7 +11,9 @@
     {%- set seed = ref(default_seed) -%}
     {%- set path = env_var(env_name, '') | trim -%}
     {%- if path == '' -%}
-        (select {% for c in columns %}nullif(trim(cast({{ adapter.quote(c) }} as {{ dbt.type_string() }})), '') as {{ c }}{{ ", " if not loop.last }}{% endfor %},
+        (select {% for c in columns -%}
+            nullif(trim(cast({{ adapter.quote(c) }} as {{ dbt.type_string() }})), '') as {{ c }}{{ ", " if not loop.last }}
+        {%- endfor %},
             cast('seed:{{ default_seed }}' as {{ dbt.type_string() }}) as reference_file
          from {{ seed }})
     {%- else -%}
@@ -35,7 +37,8 @@
     a bare "column not found" would name neither. (A missing or non-UTF-8 file fails in the engine, which names it.) -#}
 {% macro check_reference_file_columns(path, env_name, columns) -%}
     {%- if not path.startswith('/') and '://' not in path -%}
-        {{ exceptions.raise_compiler_error(env_name ~ "=" ~ path ~ ": expected an absolute path (or a URI) to a CSV file") }}
+        {{ exceptions.raise_compiler_error(
+            env_name ~ "=" ~ path ~ ": expected an absolute path (or a URI) to a CSV file") }}
     {%- endif -%}
     {%- set header = reference_file_header(path) -%}
     {%- set missing = [] -%}

@@ -8,7 +8,7 @@ with codes as (
     -- codes merged by today's evidence point to their survivor: only live codes are enterprises (a code whose merge
     -- evidence is gone is live again, though enterprise_code_history keeps that it was once retired)
     select * from {{ ref('int_enterprise_codes') }}
-    where enterprise_code not in (select retired_code from {{ ref('int_enterprise_code_merges') }})
+    where enterprise_code not in (select m.retired_code from {{ ref('int_enterprise_code_merges') }} m)
 ),
 
 registry as (
@@ -23,14 +23,18 @@ as_of as (
     select coalesce({{ dbt.last_day('max(period)', 'month') }}, current_date) as as_of_date
     from (
         select tax_period as period from {{ ref('stg_tax__returns') }}
-        union all select period from {{ ref('stg_grid__consumption') }}
-        union all select period from {{ ref('stg_hrss__employers') }}
+        union all
+        select period from {{ ref('stg_grid__consumption') }}
+        union all
+        select period from {{ ref('stg_hrss__employers') }}
     )
 ),
 
 -- S3: the most recent year's record of each enterprise
 stats_latest as (
-    select x.enterprise_code, max_by(s.industry_code, s.report_year) as stats_industry_code,
+    select
+        x.enterprise_code,
+        max_by(s.industry_code, s.report_year) as stats_industry_code,
         max(s.report_year) as latest_stats_year
     from {{ ref('stg_stats__indicators') }} s
     join xref x on x.source_system = 'stats' and x.source_record_key = s.source_record_key
@@ -49,7 +53,8 @@ tax_revenue as (
 ),
 
 recognitions as (
-    select x.enterprise_code,
+    select
+        x.enterprise_code,
         bool_or(r.recognition_type = '专精特新"小巨人"企业') as is_little_giant,
         bool_or(r.recognition_type = '专精特新中小企业') as is_srdi_sme,
         bool_or(r.recognition_type = '上市企业') as is_listed,
@@ -105,10 +110,16 @@ golden as (
         pm.park_code,
         pm.membership_rule as park_rule,
         -- S1 is authoritative; where it wrote only the division, S3's class in that division completes it
-        case when length(r.industry_code) = 2 and {{ starts_with('s.stats_industry_code', 'r.industry_code') }}
-             then s.stats_industry_code else r.industry_code end as industry_code,
-        case when length(r.industry_code) = 2 and {{ starts_with('s.stats_industry_code', 'r.industry_code') }} then 'stats'
-             when r.industry_code is not null then 'samr' end as industry_source,
+        case
+            when length(r.industry_code) = 2 and {{ starts_with('s.stats_industry_code', 'r.industry_code') }}
+                then s.stats_industry_code
+            else r.industry_code
+        end as industry_code,
+        case
+            when length(r.industry_code) = 2 and {{ starts_with('s.stats_industry_code', 'r.industry_code') }}
+                then 'stats'
+            when r.industry_code is not null then 'samr'
+        end as industry_source,
         s.latest_stats_year,
         t.sales_revenue_12m,
         coalesce(rec.is_little_giant, false) as is_little_giant,
@@ -135,8 +146,13 @@ thresholds as (
 ),
 
 with_industry as (
-    select g.*, i.section_code, i.section_name, i.division_code as industry_division_code, i.division_name as
-        industry_division_name, coalesce(i.is_industrial, false) as is_industrial
+    select
+        g.*,
+        i.section_code,
+        i.section_name,
+        i.division_code as industry_division_code,
+        i.division_name as industry_division_name,
+        coalesce(i.is_industrial, false) as is_industrial
     from golden g
     left join {{ ref('dim_industry') }} i on i.industry_code = g.industry_code
 ),
@@ -179,10 +195,12 @@ select
     w.industry_division_name,
     w.is_industrial,
     -- 规上: in the statistics bureau's above-scale list of the latest year it published
-    coalesce(w.latest_stats_year = (select max(report_year) from {{ ref('stg_stats__indicators') }}), false)
+    coalesce(w.latest_stats_year = (select max(s.report_year) from {{ ref('stg_stats__indicators') }} s), false)
         as is_above_designated_size,
-    coalesce(w.latest_stats_year = (select max(report_year) from {{ ref('stg_stats__indicators') }}), false)
-        or coalesce(w.sales_revenue_12m >= f.threshold_yuan and not w.is_industrial, false) as is_four_above,
+    (
+        coalesce(w.latest_stats_year = (select max(s.report_year) from {{ ref('stg_stats__indicators') }} s), false)
+        or coalesce(w.sales_revenue_12m >= f.threshold_yuan and not w.is_industrial, false)
+    ) as is_four_above,
     w.sales_revenue_12m,
     w.is_high_tech,
     case when w.is_little_giant then 'little_giant' when w.is_srdi_sme then 'srdi_sme' end as srdi_tier,

@@ -10,15 +10,28 @@ unlisted as (
 ),
 
 all_parks as (
-    select park_code, park_name, division_code, true as in_parks_file, registry_park_codes, land_park_names,
-        address_keywords, reference_file as parks_file
+    select
+        park_code,
+        park_name,
+        division_code,
+        true as in_parks_file,
+        registry_park_codes,
+        land_park_names,
+        address_keywords,
+        reference_file as parks_file
     from parks
     union all
-    select u.park_code, cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), false,
-        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
-        (select min(reference_file) from parks)
+    select
+        u.park_code,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        false,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
+        (select min(p.reference_file) from parks p)
     from unlisted u
-    where u.park_code not in (select park_code from parks)
+    where u.park_code not in (select p.park_code from parks p)
 )
 
 select

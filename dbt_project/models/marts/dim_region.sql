@@ -19,17 +19,23 @@ unlisted as (
     select distinct division_code
     from seen
     where {{ regex_full_match('division_code', '[0-9]{6}') }}
-      and division_code not in (select division_code from divisions)
+        and division_code not in (select d.division_code from divisions d)
 ),
 
 all_codes as (
     select division_code, division_name, level, parent_code, true as in_gbt2260 from divisions
     union all
     -- the level its zeros say: 2 digits + 0000 a province, 4 digits + 00 a prefecture
-    select division_code, cast(null as {{ dbt.type_string() }}),
-        case when {{ dbt.right('division_code', 4) }} = '0000' then 1
-             when {{ dbt.right('division_code', 2) }} = '00' then 2 else 3 end,
-        cast(null as {{ dbt.type_string() }}), false
+    select
+        division_code,
+        cast(null as {{ dbt.type_string() }}),
+        case
+            when {{ dbt.right('division_code', 4) }} = '0000' then 1
+            when {{ dbt.right('division_code', 2) }} = '00' then 2
+            else 3
+        end,
+        cast(null as {{ dbt.type_string() }}),
+        false
     from unlisted
 ),
 
@@ -37,9 +43,10 @@ with_ancestors as (
     select
         c.*,
         -- the prefecture: the parent when it is one, else (an unlisted code) the prefix's prefecture if it exists
-        case when c.level = 2 then c.division_code
-             when c.level = 3 and parent.level = 2 then parent.division_code
-             when c.level = 3 and c.parent_code is null then prefix_city.division_code
+        case
+            when c.level = 2 then c.division_code
+            when c.level = 3 and parent.level = 2 then parent.division_code
+            when c.level = 3 and c.parent_code is null then prefix_city.division_code
         end as prefecture_code,
         left(c.division_code, 2) || '0000' as province_code
     from all_codes c
@@ -53,10 +60,14 @@ select
     a.division_name,
     a.level,
     a.in_gbt2260,
-    coalesce(a.prefecture_code, case when a.level = 3 and province.division_name like '%市' then province.division_code end)
-        as city_code,
-    coalesce(prefecture.division_name, case when a.level = 3 and province.division_name like '%市' then province.division_name end)
-        as city_name,
+    coalesce(
+        a.prefecture_code,
+        case when a.level = 3 and province.division_name like '%市' then province.division_code end
+    ) as city_code,
+    coalesce(
+        prefecture.division_name,
+        case when a.level = 3 and province.division_name like '%市' then province.division_name end
+    ) as city_name,
     left(a.division_code, 2) as province_code,
     province.division_name as province_name
 from with_ancestors a

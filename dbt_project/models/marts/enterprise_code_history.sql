@@ -7,22 +7,23 @@ with codes as (
     select * from {{ ref('int_enterprise_codes') }}
 ),
 
-merges as (
+registered as (
     select
-        external.enterprise_code as retired_code,
-        local.enterprise_code as survivor_code,
+        external_code.enterprise_code as retired_code,
+        local_code.enterprise_code as survivor_code,
         'registered_locally' as reason,
         current_timestamp as retired_at
-    from codes external
-    join {{ ref('stg_samr__entities') }} r on r.uscc = external.uscc
-    join codes local on local.anchor = 'samr:' || r.pripid
-    where external.is_external
+    from codes external_code
+    join {{ ref('stg_samr__entities') }} r on r.uscc = external_code.uscc
+    join codes local_code on local_code.anchor = 'samr:' || r.pripid
+    where external_code.is_external
 ),
 
 -- an external code (from an earlier run) whose records the ladder now ties to one registry entity, with no record
 -- of that USCC left unlinked: the same enterprise, so the external code retires into the local one
 records_by_code as (
-    select r.code,
+    select
+        r.code,
         min(l.pripid) as pripid,
         count(distinct l.pripid) as entities,
         sum(case when l.pripid is null then 1 else 0 end) as unlinked_records
@@ -33,21 +34,25 @@ records_by_code as (
 ),
 
 resolved as (
-    select external.enterprise_code, local.enterprise_code, 'resolved_locally', current_timestamp
-    from codes external
-    join records_by_code k on k.code = external.uscc and k.entities = 1 and k.unlinked_records = 0
-    join codes local on local.anchor = 'samr:' || k.pripid
-    where external.is_external
-        and external.enterprise_code not in (select retired_code from merges)
+    select
+        external_code.enterprise_code as retired_code,
+        local_code.enterprise_code as survivor_code,
+        'resolved_locally' as reason,
+        current_timestamp as retired_at
+    from codes external_code
+    join records_by_code k on k.code = external_code.uscc and k.entities = 1 and k.unlinked_records = 0
+    join codes local_code on local_code.anchor = 'samr:' || k.pripid
+    where external_code.is_external
+        and external_code.enterprise_code not in (select g.retired_code from registered g)
 ),
 
 all_merges as (
-    select * from merges
+    select * from registered
     union all
     select * from resolved
 )
 
 select * from all_merges
 {% if is_incremental() %}
-where retired_code not in (select retired_code from {{ this }})
+    where retired_code not in (select t.retired_code from {{ this }} t)
 {% endif %}

@@ -54,11 +54,15 @@ land_largest as (
 ),
 
 by_land as (
-    select enterprise_code, min(park_code) as park_code, 'land_park_name' as membership_rule,
-        min(matched_value) as matched_value, true as in_parks_file
+    select
+        enterprise_code,
+        min(park_code) as park_code,
+        'land_park_name' as membership_rule,
+        min(matched_value) as matched_value,
+        true as in_parks_file
     from land_largest
     where area_m2 = largest_area_m2
-      and enterprise_code not in (select enterprise_code from by_registry_code)
+        and enterprise_code not in (select b.enterprise_code from by_registry_code b)
     group by enterprise_code
     having count(*) = 1
 ),
@@ -69,7 +73,7 @@ address_matches as (
     from registry r
     join rules k on k.rule = 'address_keyword' and {{ dbt.position('k.match_key', 'r.address_key') }} > 0
     where r.park_code_key is null
-      and r.enterprise_code not in (select enterprise_code from by_land)
+        and r.enterprise_code not in (select b.enterprise_code from by_land b)
 ),
 
 address_longest as (
@@ -77,8 +81,12 @@ address_longest as (
 ),
 
 by_address as (
-    select enterprise_code, min(park_code) as park_code, 'address_keyword' as membership_rule,
-        min(matched_value) as matched_value, true as in_parks_file
+    select
+        enterprise_code,
+        min(park_code) as park_code,
+        'address_keyword' as membership_rule,
+        min(matched_value) as matched_value,
+        true as in_parks_file
     from address_longest
     where keyword_length = longest
     group by enterprise_code

@@ -8,7 +8,8 @@ with xref as (
 ),
 
 tax as (
-    select x.enterprise_code, t.tax_period as month_start,
+    select
+        x.enterprise_code, t.tax_period as month_start,
         sum(t.vat) as vat_yuan,
         sum(t.corporate_income_tax) as corporate_income_tax_yuan,
         sum(t.other_taxes) as other_taxes_yuan,
@@ -21,7 +22,8 @@ tax as (
 ),
 
 power as (
-    select x.enterprise_code, g.period as month_start,
+    select
+        x.enterprise_code, g.period as month_start,
         sum(g.active_energy_kwh) as electricity_kwh,
         sum(g.electricity_fee_yuan) as electricity_fee_yuan,
         count(distinct g.source_record_key) as metering_accounts
@@ -31,7 +33,8 @@ power as (
 ),
 
 insurance as (
-    select x.enterprise_code, h.period as month_start,
+    select
+        x.enterprise_code, h.period as month_start,
         sum(h.insured_headcount) as insured_headcount,
         sum(h.contribution_base_yuan) as contribution_base_yuan
     from {{ ref('stg_hrss__employers') }} h
@@ -41,8 +44,10 @@ insurance as (
 
 keys as (
     select enterprise_code, month_start from tax
-    union select enterprise_code, month_start from power
-    union select enterprise_code, month_start from insurance
+    union
+    select enterprise_code, month_start from power
+    union
+    select enterprise_code, month_start from insurance
 )
 
 select

@@ -8,7 +8,8 @@ with xref as (
 ),
 
 stats as (
-    select x.enterprise_code, s.report_year as fiscal_year,
+    select
+        x.enterprise_code, s.report_year as fiscal_year,
         sum(s.gross_industrial_output_yuan) as gross_industrial_output_yuan,
         sum(s.operating_revenue_yuan) as operating_revenue_yuan,
         sum(s.industrial_value_added_yuan) as industrial_value_added_yuan,
@@ -21,9 +22,13 @@ stats as (
 ),
 
 emissions as (
-    select x.enterprise_code, e.year as fiscal_year,
-        sum(e.cod_t) as cod_t, sum(e.ammonia_nitrogen_t) as ammonia_nitrogen_t, sum(e.sulfur_dioxide_t) as sulfur_dioxide_t,
-        sum(e.nitrogen_oxides_t) as nitrogen_oxides_t, sum(e.vocs_t) as vocs_t,
+    select
+        x.enterprise_code, e.year as fiscal_year,
+        sum(e.cod_t) as cod_t,
+        sum(e.ammonia_nitrogen_t) as ammonia_nitrogen_t,
+        sum(e.sulfur_dioxide_t) as sulfur_dioxide_t,
+        sum(e.nitrogen_oxides_t) as nitrogen_oxides_t,
+        sum(e.vocs_t) as vocs_t,
         count(*) filter (where e.cod_t is not null or e.sulfur_dioxide_t is not null or e.nitrogen_oxides_t is not null)
             as monitored_permits
     from {{ ref('stg_eco__permits') }} e
@@ -33,14 +38,18 @@ emissions as (
 
 years as (
     select distinct extract(year from month_start) as fiscal_year from {{ ref('fct_enterprise_month') }}
-    union select distinct report_year from {{ ref('stg_stats__indicators') }}
-    union select distinct year from {{ ref('stg_eco__permits') }}
-    union select distinct extract(year from filed_on) from {{ ref('stg_cnipa__patents') }} where filed_on is not null
+    union
+    select distinct report_year from {{ ref('stg_stats__indicators') }}
+    union
+    select distinct year from {{ ref('stg_eco__permits') }}
+    union
+    select distinct extract(year from filed_on) from {{ ref('stg_cnipa__patents') }} where filed_on is not null
 ),
 
 land as (
     -- a parcel counts in every year its right covers
-    select x.enterprise_code, y.fiscal_year,
+    select
+        x.enterprise_code, y.fiscal_year,
         sum(p.area_mu) filter (where p.land_use = '工业用地') as industrial_land_mu,
         sum(p.area_mu) filter (where p.land_use = '仓储用地') as storage_land_mu,
         sum(p.area_mu) filter (where p.land_use = '商服用地') as commercial_land_mu,
@@ -48,8 +57,9 @@ land as (
         sum(p.area_mu) as land_mu
     from {{ ref('stg_land__parcels') }} p
     join xref x on x.source_system = 'land' and x.source_record_key = p.source_record_key
-    join years y on (p.starts_on is null or extract(year from p.starts_on) <= y.fiscal_year)
-        and (p.ends_on is null or extract(year from p.ends_on) >= y.fiscal_year)
+    join years y
+        on (p.starts_on is null or extract(year from p.starts_on) <= y.fiscal_year)
+            and (p.ends_on is null or extract(year from p.ends_on) >= y.fiscal_year)
     group by x.enterprise_code, y.fiscal_year
 ),
 
@@ -61,7 +71,8 @@ applicants as (
 ),
 
 patents_filed as (
-    select enterprise_code, extract(year from filed_on) as fiscal_year,
+    select
+        enterprise_code, extract(year from filed_on) as fiscal_year,
         count(*) as patents_filed,
         count(*) filter (where patent_type = '发明') as invention_patents_filed,
         count(*) filter (where patent_type = '实用新型') as utility_patents_filed,
@@ -71,7 +82,8 @@ patents_filed as (
 ),
 
 patents_granted as (
-    select enterprise_code, extract(year from granted_on) as fiscal_year,
+    select
+        enterprise_code, extract(year from granted_on) as fiscal_year,
         count(*) as patents_granted,
         count(*) filter (where patent_type = '发明') as invention_patents_granted
     from applicants where granted_on is not null
@@ -79,7 +91,8 @@ patents_granted as (
 ),
 
 monthly as (
-    select enterprise_code, extract(year from month_start) as fiscal_year,
+    select
+        enterprise_code, extract(year from month_start) as fiscal_year,
         sum(total_tax_yuan) as total_tax_yuan, sum(sales_revenue_yuan) as sales_revenue_yuan,
         sum(electricity_kwh) as electricity_kwh, avg(insured_headcount) as average_insured_headcount,
         count(distinct month_start) filter (where total_tax_yuan is not null) as months_with_tax
@@ -89,11 +102,16 @@ monthly as (
 
 keys as (
     select enterprise_code, fiscal_year from stats
-    union select enterprise_code, fiscal_year from emissions
-    union select enterprise_code, fiscal_year from land
-    union select enterprise_code, fiscal_year from patents_filed
-    union select enterprise_code, fiscal_year from patents_granted
-    union select enterprise_code, fiscal_year from monthly
+    union
+    select enterprise_code, fiscal_year from emissions
+    union
+    select enterprise_code, fiscal_year from land
+    union
+    select enterprise_code, fiscal_year from patents_filed
+    union
+    select enterprise_code, fiscal_year from patents_granted
+    union
+    select enterprise_code, fiscal_year from monthly
 )
 
 select
@@ -109,8 +127,10 @@ select
     l.industrial_land_mu, l.storage_land_mu, l.commercial_land_mu, l.science_education_land_mu, l.land_mu,
     -- S9
     coalesce(pf.patents_filed, 0) as patents_filed, coalesce(pf.invention_patents_filed, 0) as invention_patents_filed,
-    coalesce(pf.utility_patents_filed, 0) as utility_patents_filed, coalesce(pf.design_patents_filed, 0) as design_patents_filed,
-    coalesce(pg.patents_granted, 0) as patents_granted, coalesce(pg.invention_patents_granted, 0) as invention_patents_granted,
+    coalesce(pf.utility_patents_filed, 0) as utility_patents_filed,
+    coalesce(pf.design_patents_filed, 0) as design_patents_filed,
+    coalesce(pg.patents_granted, 0) as patents_granted,
+    coalesce(pg.invention_patents_granted, 0) as invention_patents_granted,
     -- the year's monthly facts
     m.total_tax_yuan, m.sales_revenue_yuan, m.electricity_kwh, m.average_insured_headcount, m.months_with_tax
 from keys k

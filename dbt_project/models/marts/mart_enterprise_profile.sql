@@ -5,17 +5,24 @@ with enterprises as (
 ),
 
 latest_year as (
-    select * from (
-        select *, row_number() over (partition by enterprise_code
-                                     order by case when operating_revenue_yuan is not null then 0 else 1 end,
-                                              fiscal_year desc) as place
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by enterprise_code
+                order by
+                    case when operating_revenue_yuan is not null then 0 else 1 end,
+                    fiscal_year desc
+            ) as place
         from {{ ref('fct_enterprise_year') }}
     ) ranked_years
     where place = 1
 ),
 
 last_12_months as (
-    select f.enterprise_code,
+    select
+        f.enterprise_code,
         sum(f.total_tax_yuan) as total_tax_12m_yuan,
         sum(f.sales_revenue_yuan) as sales_revenue_12m_yuan,
         sum(f.electricity_kwh) as electricity_12m_kwh,
@@ -27,7 +34,8 @@ last_12_months as (
 ),
 
 mu as (
-    select * from (
+    select *
+    from (
         select *, row_number() over (partition by enterprise_code order by fiscal_year desc) as place
         from {{ ref('mart_mu_efficiency') }}
     ) ranked_evaluations
@@ -35,7 +43,8 @@ mu as (
 ),
 
 records as (
-    select enterprise_code,
+    select
+        enterprise_code,
         count(*) filter (where source_system = 'tax') as tax_records,
         count(*) filter (where source_system = 'grid') as grid_accounts,
         count(*) filter (where source_system = 'hrss') as hrss_employer_numbers,

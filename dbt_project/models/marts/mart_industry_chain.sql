@@ -20,7 +20,8 @@ node_keywords as (
 ),
 
 enterprises as (
-    select enterprise_code, enterprise_name, industry_code, park_code,
+    select
+        enterprise_code, enterprise_name, industry_code, park_code,
         coalesce(sales_revenue_12m, 0) as revenue_12m_yuan
     from {{ ref('dim_enterprise') }}
     where not is_external and is_operating and entity_type_code <> '9500'

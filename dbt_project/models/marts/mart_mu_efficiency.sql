@@ -19,7 +19,7 @@ evaluable_years as (
     select extract(year from month_start) as fiscal_year
     from {{ ref('fct_enterprise_month') }}
     where total_tax_yuan is not null
-    group by 1
+    group by extract(year from month_start)
     having count(distinct month_start) = 12
 ),
 
@@ -34,8 +34,10 @@ evaluated as (
         y.total_tax_yuan,
         y.industrial_value_added_yuan,
         y.energy_consumption_tce,
-        nullif(coalesce(y.cod_t, 0) + coalesce(y.ammonia_nitrogen_t, 0) + coalesce(y.sulfur_dioxide_t, 0)
-               + coalesce(y.nitrogen_oxides_t, 0) + coalesce(y.vocs_t, 0), 0) as emissions_t,
+        nullif(
+            coalesce(y.cod_t, 0) + coalesce(y.ammonia_nitrogen_t, 0) + coalesce(y.sulfur_dioxide_t, 0)
+            + coalesce(y.nitrogen_oxides_t, 0) + coalesce(y.vocs_t, 0), 0
+        ) as emissions_t,
         y.employees_year_end,
         y.rd_expenditure_yuan,
         y.operating_revenue_yuan,
@@ -43,31 +45,66 @@ evaluated as (
     from years y
     join enterprises e using (enterprise_code)
     where e.is_industrial and y.industrial_land_mu > 0
-        and y.fiscal_year in (select fiscal_year from evaluable_years)
+        and y.fiscal_year in (select v.fiscal_year from evaluable_years v)
         and (e.deregistered_on is null or e.deregistered_on > {{ date_in_year('y.fiscal_year', 12, 31) }})
 ),
 
 indicators as (
     -- one row per enterprise, year and indicator (the method seed says which indicators a scope uses)
-    select enterprise_code, fiscal_year, scope, 'tax_per_mu' as indicator, cast(total_tax_yuan / industrial_land_mu as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'tax_per_mu' as indicator,
+        cast(total_tax_yuan / industrial_land_mu as double) as value
     from evaluated where not is_new
     union all
-    select enterprise_code, fiscal_year, scope, 'value_added_per_mu' as indicator, cast(industrial_value_added_yuan / industrial_land_mu as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'value_added_per_mu' as indicator,
+        cast(industrial_value_added_yuan / industrial_land_mu as double) as value
     from evaluated where not is_new
     union all
-    select enterprise_code, fiscal_year, scope, 'value_added_per_energy' as indicator, cast(industrial_value_added_yuan / nullif(energy_consumption_tce, 0) as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'value_added_per_energy' as indicator,
+        cast(industrial_value_added_yuan / nullif(energy_consumption_tce, 0) as double) as value
     from evaluated where not is_new
     union all
-    select enterprise_code, fiscal_year, scope, 'value_added_per_emission' as indicator, cast(industrial_value_added_yuan / emissions_t as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'value_added_per_emission' as indicator,
+        cast(industrial_value_added_yuan / emissions_t as double) as value
     from evaluated where not is_new
     union all
-    select enterprise_code, fiscal_year, scope, 'labour_productivity' as indicator, cast(industrial_value_added_yuan / nullif(employees_year_end, 0) as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'labour_productivity' as indicator,
+        cast(industrial_value_added_yuan / nullif(employees_year_end, 0) as double) as value
     from evaluated where not is_new
     union all
-    select enterprise_code, fiscal_year, scope, 'rd_intensity' as indicator, cast(rd_expenditure_yuan / nullif(operating_revenue_yuan, 0) as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'rd_intensity' as indicator,
+        cast(rd_expenditure_yuan / nullif(operating_revenue_yuan, 0) as double) as value
     from evaluated where not is_new
     union all
-    select enterprise_code, fiscal_year, scope, 'tax_per_kwh' as indicator, cast(total_tax_yuan / nullif(electricity_kwh, 0) as double) as value
+    select
+        enterprise_code,
+        fiscal_year,
+        scope,
+        'tax_per_kwh' as indicator,
+        cast(total_tax_yuan / nullif(electricity_kwh, 0) as double) as value
     from evaluated where not is_new
 ),
 
@@ -84,10 +121,15 @@ benchmarks as (
 ),
 
 scored as (
-    select i.*, b.benchmark, m.weight,
+    select
+        i.*,
+        b.benchmark,
+        m.weight,
         -- greatest() and least() skip NULLs (DuckDB, PostgreSQL): a missing value must stay missing here
-        case when i.value is not null and b.benchmark > 0
-             then greatest(least(i.value / b.benchmark, m.score_cap), 0) * m.weight end as item_score
+        case
+            when i.value is not null and b.benchmark > 0
+                then greatest(least(i.value / b.benchmark, m.score_cap), 0) * m.weight
+        end as item_score
     from indicators i
     join method m using (scope, indicator)
     left join benchmarks b using (fiscal_year, scope, indicator)
@@ -95,12 +137,14 @@ scored as (
 
 filled as (
     -- no value for an item (emissions not monitored): the evaluated set's average score for that item
-    select *, coalesce(item_score, avg(item_score) over (partition by fiscal_year, scope, indicator)) as final_item_score
+    select
+        *, coalesce(item_score, avg(item_score) over (partition by fiscal_year, scope, indicator)) as final_item_score
     from scored
 ),
 
 totals as (
-    select enterprise_code, fiscal_year, scope,
+    select
+        enterprise_code, fiscal_year, scope,
         round(sum(final_item_score), 2) as total_score,
         max(value) filter (where indicator = 'tax_per_mu') as tax_per_mu_yuan,
         max(value) filter (where indicator = 'value_added_per_mu') as value_added_per_mu_yuan,
@@ -114,9 +158,10 @@ totals as (
 ),
 
 ranked as (
-    select *,
-        (row_number() over (partition by fiscal_year, scope order by total_score desc, enterprise_code) - 1)
-            / count(*) over (partition by fiscal_year, scope) as rank_share
+    select
+        *,
+        (row_number() over (partition by fiscal_year, scope order by total_score desc, enterprise_code asc) - 1)
+        / count(*) over (partition by fiscal_year, scope) as rank_share
     from totals
 ),
 

@@ -19,11 +19,14 @@ counts as (
     select
         e.park_code,
         m.month_start,
-        count(*) filter (where e.founded_on <= {{ dbt.last_day('m.month_start', 'month') }}
-                           and (e.deregistered_on is null or e.deregistered_on > {{ dbt.last_day('m.month_start', 'month') }}))
-            as market_entities,
-        count(*) filter (where e.is_operating and e.entity_type_code <> '9500'
-                           and e.founded_on <= {{ dbt.last_day('m.month_start', 'month') }}) as operating_enterprises,
+        count(*) filter (
+            where e.founded_on <= {{ dbt.last_day('m.month_start', 'month') }}
+            and (e.deregistered_on is null or e.deregistered_on > {{ dbt.last_day('m.month_start', 'month') }})
+        ) as market_entities,
+        count(*) filter (
+            where e.is_operating and e.entity_type_code <> '9500'
+            and e.founded_on <= {{ dbt.last_day('m.month_start', 'month') }}
+        ) as operating_enterprises,
         count(*) filter (where e.is_four_above) as four_above_enterprises,
         count(*) filter (where e.is_above_designated_size) as above_designated_size_enterprises,
         count(*) filter (where coalesce(e.sales_revenue_12m, 0) >= 100000000) as enterprises_revenue_over_100m,
@@ -38,7 +41,8 @@ counts as (
 ),
 
 activity as (
-    select e.park_code, f.month_start,
+    select
+        e.park_code, f.month_start,
         sum(f.total_tax_yuan) as total_tax_yuan,
         sum(f.electricity_kwh) as electricity_kwh,
         sum(f.insured_headcount) as insured_headcount

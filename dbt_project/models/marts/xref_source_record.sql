@@ -40,7 +40,8 @@ from records r
 left join links l using (source_system, source_record_key)
 left join ambiguous a using (source_system, source_record_key)
 left join codes local_code
-    on local_code.anchor = 'samr:' || coalesce(l.pripid, case when r.source_system = 'samr' then r.source_record_key end)
+    on local_code.anchor
+        = 'samr:' || coalesce(l.pripid, case when r.source_system = 'samr' then r.source_record_key end)
 left join codes external_code
     on l.pripid is null and r.source_system <> 'samr' and r.owner_kind = 'organization'
-    and external_code.anchor = 'uscc:' || r.code
+        and external_code.anchor = 'uscc:' || r.code

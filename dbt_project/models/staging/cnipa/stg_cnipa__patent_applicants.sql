@@ -4,7 +4,8 @@ with source as (
 ),
 
 applicants as (
-    select application_number, patent_type, filed_on, granted_on,
+    select
+        application_number, patent_type, filed_on, granted_on,
         {{ unnest_with_position('applicants', 'applicant_name', 'applicant_position') }}
     from source
 )

@@ -12,7 +12,8 @@ deduplicated as (
         min(_source_row) as source_row,
         count(*) as delivered_copies
     from source
-    group by taxpayer_id, taxpayer_name, tax_period, vat, corporate_income_tax, other_taxes, total_tax, sales_revenue,
+    group by
+        taxpayer_id, taxpayer_name, tax_period, vat, corporate_income_tax, other_taxes, total_tax, sales_revenue,
         tax_office, _source_file, _delivery_sha256
 ),
 
@@ -40,7 +41,8 @@ renamed as (
 
 select
     *,
-    case length(taxpayer_code) when 18 then 'uscc' when 15 then 'legacy_taxpayer_number' else 'unknown' end as code_kind,
+    case length(taxpayer_code) when 18 then 'uscc' when 15 then 'legacy_taxpayer_number' else 'unknown' end
+        as code_kind,
     {{ uscc_is_valid('taxpayer_code') }} as uscc_is_valid,
     -- the organization code inside a USCC (positions 9-17) or a legacy taxpayer number (positions 7-15)
     case length(taxpayer_code) when 18 then substr(taxpayer_code, 9, 9) when 15 then substr(taxpayer_code, 7, 9) end
