@@ -22,7 +22,8 @@ yearly_landing_job = dg.define_asset_job("yearly_landing", selection=landing_sel
                                          description="Land years of S3 stats, S7 eco, S9 patents")
 LANDING_JOBS = {"snapshot": snapshot_landing_job, "monthly": monthly_landing_job, "yearly": yearly_landing_job}
 
-# build the warehouse and publish what passes the gate, in one run (the gate reads this run's dbt test results)
+# build the warehouse and publish what passes the gate, in one run (the gate reads this run's dbt test results); the
+# selection takes the checks of its assets with them, the ground-truth check on marts/xref_source_record among them
 build_and_publish_job = dg.define_asset_job(
     "build_and_publish",
     selection=dg.AssetSelection.assets(warehouse_models, *PUBLISH_ASSETS),

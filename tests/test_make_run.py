@@ -1,0 +1,63 @@
+"""`make run` runs the code location's jobs and prints a console a person can read.
+
+Both read the session's small `make run` (tests.conftest.small_run: scripts/demo.py in its own process on a
+department's copy of the small root): the runs it recorded in its Dagster instance, and what it printed.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.landing.plan import RANGE_END, RANGE_START
+from resources.settings import instance_dir
+from tests.conftest import SMALL
+from tests.crash.demo_run import summary
+
+pytestmark = pytest.mark.slow
+
+JOBS = ["snapshot_landing", "monthly_landing", "yearly_landing", "build_and_publish"]
+MONTHS = [f"{SMALL['year']}-{m:02d}" for m in range(1, SMALL["months"] + 1)]
+
+
+def test_make_run_runs_the_jobs_of_the_code_location(small_run):
+    _, home, _, code, out = small_run
+    assert code == 0, summary(out)
+    with dg.DagsterInstance.from_config(str(instance_dir(home))) as instance:
+        runs = sorted(instance.get_runs(), key=lambda r: instance.get_run_record_by_id(r.run_id).create_timestamp)
+        # every run of this home is a `make run`'s (tests/crash/test_kill9.py may have added some): each is a run of a
+        # named job, never an ephemeral one; the first `make run` made one run of each job, in the plan's order
+        assert {r.job_name for r in runs} <= set(JOBS), [r.job_name for r in runs]
+        first = runs[:len(JOBS)]
+        assert [r.job_name for r in first] == JOBS
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in first)
+        monthly = first[1]
+        # the months of the landing plan, as one range run of the partitioned job
+        assert (monthly.tags.get(RANGE_START), monthly.tags.get(RANGE_END)) == (MONTHS[0], MONTHS[-1])
+        # the ground-truth check belongs to the job: it ran in the build_and_publish run
+        checks = {e.dagster_event.asset_check_evaluation_data.check_name
+                  for e in instance.all_logs(first[-1].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)}
+        assert "links_match_ground_truth" in checks and "rows_conserved" not in checks
+
+
+def test_make_run_prints_one_line_per_stage_and_the_summary(small_run):
+    _, home, _, code, out = small_run
+    assert code == 0, summary(out)
+    lines = out.splitlines()
+    # a line per stage, finished when the stage ends: the job, the landing plan's range, the time
+    assert any(re.fullmatch(rf"monthly_landing {MONTHS[0]}\.\.{MONTHS[-1]} \.\.\. [0-9.]+ s, [0-9,]+ rows loaded, .*",
+                            line) for line in lines), summary(out)
+    for job in JOBS:
+        assert sum(line.startswith(f"{job} ") for line in lines) == 1, summary(out)
+    # nothing but those and the summary: no Dagster event line, no dbt log, no progress bar, no warning
+    assert len(lines) <= 40, summary(out, 60)
+    for noise in (" - dagster - ", "DEBUG", "%|", "Running with dbt", "Done. PASS=", "Warning", "\r"):
+        assert noise not in out, f"{noise!r} printed:\n{summary(out, 60)}"
+    # which went to the run's log file, whose path the summary gives, with the summary itself
+    log = Path(re.search(r"^log \(.*\): (\S+);", out, re.M).group(1))
+    assert log.parent == home / "logs" and log.is_file()
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert " - dagster - DEBUG - " in text and "RUN_SUCCESS" in text
+    assert "every run succeeded and every blocking check passed" in text
