@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     srv.add_argument("--root", required=True, type=Path)
     srv.add_argument("--port", type=int, default=8765)
     srv.add_argument("--host", default="127.0.0.1")
-    srv.add_argument("--token", default=os.environ.get("HRSS_API_TOKEN"), help="bearer token (default: $HRSS_API_TOKEN)")
+    srv.add_argument("--token", default=os.environ.get("HRSS_API_TOKEN"),
+                     help="bearer token (default: $HRSS_API_TOKEN)")
     srv.add_argument("--fail-rate", type=float, default=0.0, help="share of requests answered 500/503")
     srv.add_argument("--rate-limit", type=float, default=200.0, help="requests per second before 429")
     args = parser.parse_args(argv)

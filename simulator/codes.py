@@ -20,7 +20,7 @@ ID_CHECK = "10X98765432"
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS))
+    total = sum(USCC_VALUE[c] * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARS[(31 - total % 31) % 31]
 
 
@@ -31,7 +31,7 @@ def is_valid_uscc(code: str) -> bool:
 
 
 def org_check_char(body8: str) -> str:
-    c = 11 - sum(ORG_VALUE[ch] * w for ch, w in zip(body8, ORG_WEIGHTS)) % 11
+    c = 11 - sum(ORG_VALUE[ch] * w for ch, w in zip(body8, ORG_WEIGHTS, strict=True)) % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
 
@@ -57,7 +57,7 @@ def regno_check_digit(first14: str) -> str:
 
 
 def id_number_check(first17: str) -> str:
-    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
+    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
 
 _FULL_WIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"}

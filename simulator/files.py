@@ -96,7 +96,8 @@ class Context:
 
 # --------------------------------------------------------------------------------------------- S2 tax
 class TaxWriter:
-    HEADER = ["纳税人识别号", "纳税人名称", "所属期", "增值税", "企业所得税", "其他税费", "税收合计", "销售收入", "主管税务机关"]
+    HEADER = ["纳税人识别号", "纳税人名称", "所属期", "增值税", "企业所得税", "其他税费", "税收合计", "销售收入",
+              "主管税务机关"]
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -137,7 +138,8 @@ class TaxWriter:
             if ctx.truth.claim("tax", key):
                 kinds = ("division_dropped",) if rng.random() < 0.3 else ()
                 ext_keys[j] = key
-                ext_names[j] = render(ext["parts"][j]._replace(position=OMITTED, division=None)) if kinds else ext["name"][j]
+                ext_names[j] = (render(ext["parts"][j]._replace(position=OMITTED, division=None)) if kinds
+                                else ext["name"][j])
                 ctx.truth.add("tax", key, None, "external_enterprise", "legacy" if legacy else "exact", kinds)
             else:
                 ext_files[j] = False
@@ -163,18 +165,19 @@ class TaxWriter:
             sep = (rng.random(len(idx)) < 0.25) if self.separators[m] else np.zeros(len(idx), bool)
             cols = [fmt_amount(a, sep) for a in (vat, cit, other, total, rev)]
             period = self.period_style[m]
-            rows = [(keys[i], names[i], period, *vals, office[i]) for i, *vals in zip(idx.tolist(), *cols)]
+            rows = [(keys[i], names[i], period, *vals, office[i]) for i, *vals in zip(idx.tolist(), *cols, strict=True)]
             # a few returns arrive with the next month's delivery, still for their own period (none of the last
             # month's: the delivery after it is outside the window)
             filed_late = (rng.random(len(rows)) < LATE_FILING_P) & (k < len(ctx.months) - 1)
-            rows, late = late + [r for r, f in zip(rows, filed_late.tolist()) if not f], [
-                r for r, f in zip(rows, filed_late.tolist()) if f]
+            rows, late = late + [r for r, f in zip(rows, filed_late.tolist(), strict=True) if not f], [
+                r for r, f in zip(rows, filed_late.tolist(), strict=True) if f]
             # external enterprises that pay tax here
             eidx = np.flatnonzero(ext_files)
             erev = ext["revenue"][eidx] / 12 * 0.1
             evat, eoth = erev * 0.03, erev * 0.004
             zero = np.zeros(len(eidx), bool)
-            for j, v, o, r in zip(eidx.tolist(), fmt_amount(evat, zero), fmt_amount(eoth, zero), fmt_amount(erev, zero)):
+            amounts = (fmt_amount(evat, zero), fmt_amount(eoth, zero), fmt_amount(erev, zero))
+            for j, v, o, r in zip(eidx.tolist(), *amounts, strict=True):
                 tot = f"{float(v) + float(o):.2f}"
                 rows.append((ext_keys[j], ext_names[j], period, v, "0.00", o, tot, r, office[0]))
             dup = [rows[k] for k in np.flatnonzero(rng.random(len(rows)) < 0.005).tolist()]
@@ -289,8 +292,9 @@ class GridWriter:
             for r in range(n_res):
                 reg = REGIONS[res_region[r]]
                 kwh = round(float(kwh_res[r]))
-                rows.append((account_no[m_acct + r], res_names[r], f"{reg.city}{reg.towns[r % len(reg.towns)]}{r % 97 + 1}幢",
-                             "居民", "0.22kV", m, kwh, f"{kwh * 0.58:.2f}"))
+                address = f"{reg.city}{reg.towns[r % len(reg.towns)]}{r % 97 + 1}幢"
+                rows.append((account_no[m_acct + r], res_names[r], address, "居民", "0.22kV", m, kwh,
+                             f"{kwh * 0.58:.2f}"))
             self.files[m].append(rows)
 
     def close(self) -> None:
@@ -323,7 +327,8 @@ class HrssStore:
         employer = (np.array([cat != "individual" for cat in c.category]) | (c.employees > 2)) & (c.employees > 0)
         employer &= (rng.random(n) < 0.93) & active_in_window(c, ctx.months)
         idx = np.flatnonzero(employer)
-        dwbh = [f"{REGIONS[c.region[i]].code}{v:08d}" for i, v in zip(idx.tolist(), scrambled(c.gid[idx], 10**8, 5).tolist())]
+        dwbh = [f"{REGIONS[c.region[i]].code}{v:08d}"
+                for i, v in zip(idx.tolist(), scrambled(c.gid[idx], 10**8, 5).tolist(), strict=True)]
         names, codes_ = [], []
         for k, i in enumerate(idx.tolist()):
             name, kinds = written_name(rng, c, i, "light")
@@ -342,7 +347,8 @@ class HrssStore:
             start, end = month_bounds(m)
             act = active_in(c.est_date[idx], c.can_date[idx], [c.status[i] for i in idx.tolist()], start, end)
             sel = np.flatnonzero(act)
-            cbrs = np.maximum(1, np.round(c.employees[idx][sel] * coverage[sel] * np.exp(rng.normal(0, 0.03, len(sel))))).astype(np.int64)
+            noise = np.exp(rng.normal(0, 0.03, len(sel)))
+            cbrs = np.maximum(1, np.round(c.employees[idx][sel] * coverage[sel] * noise)).astype(np.int64)
             jfjs = np.char.mod("%.2f", np.round(cbrs * wage_base[sel], 2)).tolist()
             stamp = f"{str(end)}T{int(rng.integers(8, 18)):02d}:{int(rng.integers(0, 60)):02d}:00+08:00"
             table = pa.table({
@@ -405,7 +411,8 @@ class StatsWriter:
                 old = c.est_date[i] < np.datetime64("2015-10-01")
                 u = rng.random()
                 if c.uscc[i] is None or (old and u < 0.08):
-                    key, variant = (c.org_code[i][:8] + "-" + c.org_code[i][8]) if rng.random() < 0.7 else c.org_code[i], "legacy"
+                    key = (c.org_code[i][:8] + "-" + c.org_code[i][8]) if rng.random() < 0.7 else c.org_code[i]
+                    variant = "legacy"
                 else:
                     key, variant = written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i]))
                 name, kinds = written_name(rng, c, i, "light")
@@ -433,7 +440,8 @@ class StatsWriter:
             ws.merge_range(1, 3, 1, 6, "主要经济指标", center)
             ws.merge_range(1, 7, 1, 8, "其他指标", center)
             for col in range(3, 9):
-                ws.write(2, col, STATS_COLUMNS[col] + ("(人)" if col == 7 else "(吨标准煤)" if col == 8 else ""), center)
+                unit = "(人)" if col == 7 else "(吨标准煤)" if col == 8 else ""
+                ws.write(2, col, STATS_COLUMNS[col] + unit, center)
             ws.merge_range(3, 0, 3, 8, "单位:千元")
             r = 4
             for row in rows:
@@ -473,7 +481,7 @@ class MiitWriter:
     def add(self, index: int, c: Chunk) -> None:
         ctx, rng = self.ctx, self.ctx.rng(4, index)
         rows = []
-        eligible = np.array([cat == "company" and s == "1" for cat, s in zip(c.category, c.status)])
+        eligible = np.array([cat == "company" and s == "1" for cat, s in zip(c.category, c.status, strict=True)])
         for i in np.flatnonzero(eligible).tolist():
             tech = c.industrial[i] or c.industry[i][:2] in TECH_DIVISIONS
             for kind, levels, share, min_rev, expires in MIIT_TYPES:
@@ -485,7 +493,8 @@ class MiitWriter:
                 key = f"{kind}|{name.strip()}"
                 if not ctx.truth.claim("miit", key):
                     continue
-                code = "" if rng.random() < 0.33 or c.uscc[i] is None else written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i]))[0]
+                code = ("" if rng.random() < 0.33 or c.uscc[i] is None
+                        else written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i]))[0])
                 year = int(rng.integers(ctx.year - 4, ctx.year + 1))
                 until = f"{year + 3}-12-31" if expires else ""
                 rows.append((name, code, kind, levels[int(rng.integers(0, len(levels)))], year, until))
@@ -521,11 +530,13 @@ class MostWriter:
             for year in (first, first + 3):
                 if year > ctx.year or np.datetime64(f"{year}-01-01") < c.est_date[i]:
                     continue
-                cert = f"GR{year}{reg.province_code}{int(scrambled(c.gid[i] * 2 + (year - first) // 3, 10**6, year)):06d}"
+                serial = int(scrambled(c.gid[i] * 2 + (year - first) // 3, 10**6, year))
+                cert = f"GR{year}{reg.province_code}{serial:06d}"
                 if not ctx.truth.claim("most", cert):
                     continue
                 name, kinds = written_name(rng, c, i, "light")
-                code, variant = written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i])) if c.uscc[i] else ("", "missing")
+                code, variant = (written_code(rng, c.uscc[i], None, bool(c.uscc_pilot[i])) if c.uscc[i]
+                                 else ("", "missing"))
                 issued = dt.date(year, int(rng.integers(10, 13)), int(rng.integers(1, 29)))
                 rows.append((cert, name, code or "", fmt_date(issued, rng.random()), 3, field))
                 ctx.truth.add("most", cert, c.pripid[i], "local_enterprise", variant, kinds)
@@ -559,7 +570,6 @@ class EcoWriter:
             factors = POLLUTING.get(c.industry[i][:2])
             if not factors or c.uscc[i] is None or c.revenue[i] < 3e6 or c.status[i] in "25" or rng.random() > 0.55:
                 continue
-            reg = REGIONS[c.region[i]]
             for seq in range(1 + int(c.revenue[i] > 2e8 and rng.random() < 0.3)):
                 permit = f"{c.uscc[i]}{seq + 1:03d}{'P' if c.revenue[i] > 5e7 else 'U'}"
                 # a second permit is for another plant, named after its site
@@ -590,7 +600,8 @@ class EcoWriter:
 
 # ----------------------------------------------------------------------------------------- S9 cnipa
 PATENT_TYPES = (("发明", "1", 0.35), ("实用新型", "2", 0.5), ("外观设计", "3", 0.15))
-PATENT_TOPICS = ("一种{}的制备方法", "一种{}检测装置", "{}及其控制系统", "一种用于{}的散热结构", "{}组件", "一种{}加工设备")
+PATENT_TOPICS = ("一种{}的制备方法", "一种{}检测装置", "{}及其控制系统", "一种用于{}的散热结构", "{}组件",
+                 "一种{}加工设备")
 PATENT_OBJECTS = ("半导体封装", "光伏组件", "纺织面料", "锂电池", "柔性显示面板", "智能机器人", "医用导管", "纳米涂层",
                   "集成电路", "印染废水", "服装", "包装盒", "数据处理")
 
@@ -598,7 +609,7 @@ PATENT_OBJECTS = ("半导体封装", "光伏组件", "纺织面料", "锂电池"
 def application_number(year: int, type_digit: str, seq: int) -> str:
     body = f"{year}{type_digit}{seq:07d}"
     weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-    check = sum(int(d) * w for d, w in zip(body, weights)) % 11
+    check = sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
     return f"CN{body}.{'X' if check == 10 else check}"
 
 
@@ -618,7 +629,7 @@ class CnipaWriter:
         return application_number(year, t, (index * 100_003 + self.seq[(year, t)] * 7) % 10**7)
 
     def add(self, index: int, c: Chunk, ext: dict) -> None:
-        ctx, rng = self.ctx, self.ctx.rng(9, index)
+        rng = self.ctx.rng(9, index)
         lines = {y: [] for y in self.years}
         ext_n = len(ext["name"])
         for y in self.years:
@@ -746,9 +757,12 @@ class LandWriter:
                 rtype = "出让" if rng.random() < 0.85 else ("划拨" if rng.random() < 0.33 else "租赁")
                 start = max(to_date(c.est_date[i]), dt.date(1998, 1, 1)) + dt.timedelta(days=int(rng.integers(0, 700)))
                 start = min(start, dt.date(ctx.year, 12, 1))
-                end = "" if rtype == "划拨" else dt.date(start.year + (50 if use == "工业用地" else 40), start.month, 1).isoformat()
+                term = 50 if use == "工业用地" else 40
+                end = "" if rtype == "划拨" else dt.date(start.year + term, start.month, 1).isoformat()
                 park = self.parks.get(c.park[i] or "", "") if rng.random() < 0.85 else ""
-                loc = f"{reg.city}{reg.towns[int(rng.integers(0, len(reg.towns)))]}{reg.streets[int(rng.integers(0, len(reg.streets)))]}以{'东南西北'[k % 4]}"
+                town = reg.towns[int(rng.integers(0, len(reg.towns)))]
+                street = reg.streets[int(rng.integers(0, len(reg.streets)))]
+                loc = f"{reg.city}{town}{street}以{'东南西北'[k % 4]}"
                 rows.append((parcel, name, ident or "", loc, use, round(total_area / parcels, 2), rtype, park,
                              fmt_date(start, rng.random()), end))
                 ctx.truth.add("land", parcel, c.pripid[i], "local_enterprise", variant, kinds)

@@ -12,7 +12,16 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from .files import (
-    CnipaWriter, Context, EcoWriter, GridWriter, HrssStore, LandWriter, MiitWriter, MostWriter, StatsWriter, TaxWriter,
+    CnipaWriter,
+    Context,
+    EcoWriter,
+    GridWriter,
+    HrssStore,
+    LandWriter,
+    MiitWriter,
+    MostWriter,
+    StatsWriter,
+    TaxWriter,
 )
 from .geography import REGIONS
 from .population import Population

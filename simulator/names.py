@@ -17,21 +17,25 @@ INDUSTRY_WORDS = {
     "26": ("化工", "新材料", "精细化工"), "27": ("生物医药", "制药", "药业"), "28": ("化纤", "新材料"),
     "29": ("塑胶", "橡塑", "塑业"), "30": ("新材料", "纳米材料", "陶瓷"), "31": ("钢铁", "特钢", "金属制品"),
     "33": ("五金", "金属制品", "模具"), "34": ("机械", "智能装备", "精密机械"), "35": ("智能装备", "医疗器械", "设备"),
-    "36": ("汽车部件", "车业"), "38": ("光伏科技", "新能源", "电气", "电器"), "39": ("电子科技", "电子", "半导体", "光电科技", "微电子"),
+    "36": ("汽车部件", "车业"), "38": ("光伏科技", "新能源", "电气", "电器"),
+    "39": ("电子科技", "电子", "半导体", "光电科技", "微电子"),
     "41": ("日用品", "工艺"), "44": ("能源", "电力"), "48": ("建设工程", "市政工程"), "50": ("装饰工程", "建筑装饰"),
     "51": ("贸易", "商贸", "进出口", "供应链"), "52": ("商贸", "电子商务", "超市"), "54": ("物流", "运输"),
     "59": ("仓储", "供应链管理"), "62": ("餐饮管理", "餐饮"), "64": ("网络科技", "互联网科技"),
-    "65": ("信息技术", "软件", "数字科技", "网络科技"), "70": ("置业", "房地产开发"), "72": ("企业管理咨询", "商务服务", "人力资源"),
-    "73": ("检测技术", "研究院"), "75": ("科技", "技术服务", "科技发展"), "80": ("家政服务", "美容美发"), "81": ("汽车维修", "家电维修"),
+    "65": ("信息技术", "软件", "数字科技", "网络科技"), "70": ("置业", "房地产开发"),
+    "72": ("企业管理咨询", "商务服务", "人力资源"), "73": ("检测技术", "研究院"),
+    "75": ("科技", "技术服务", "科技发展"), "80": ("家政服务", "美容美发"), "81": ("汽车维修", "家电维修"),
 }
 INDIVIDUAL_SHOP_WORDS = {"52": ("百货商行", "便利店", "日用品店", "服装店"), "62": ("小吃店", "面馆", "餐馆", "快餐店"),
-                         "80": ("美发店", "洗衣店", "摄影工作室"), "81": ("汽车维修部", "电器维修部"), "51": ("商行", "经营部")}
+                         "80": ("美发店", "洗衣店", "摄影工作室"), "81": ("汽车维修部", "电器维修部"),
+                         "51": ("商行", "经营部")}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建文辉力斌宇浩凯鹏飞晨欣怡子涵梓轩雨婷佳琪俊杰志强"
 UNIVERSITIES = (
     ("东莞理工学院", "12441900"), ("浙江大学", "12100000"), ("绍兴文理学院", "12330600"), ("苏州大学", "12100000"),
     ("浙江工业大学", "12330000"), ("华南理工大学", "12100000"), ("松山湖材料实验室", "12441900"),
-    ("义乌工商职业技术学院", "12330782"), ("张家港市产业技术研究院", "52320582"), ("中国科学院苏州纳米技术与纳米仿生研究所", "12100000"),
+    ("义乌工商职业技术学院", "12330782"), ("张家港市产业技术研究院", "52320582"),
+    ("中国科学院苏州纳米技术与纳米仿生研究所", "12100000"),
 )
 
 
@@ -81,7 +85,7 @@ def person_names(rng: np.random.Generator, n: int) -> list[str]:
     g1 = rng.integers(0, len(GIVEN), n)
     g2 = rng.integers(0, len(GIVEN), n)
     two = rng.random(n) < 0.7
-    return [SURNAMES[a] + GIVEN[b] + (GIVEN[c] if t else "") for a, b, c, t in zip(s, g1, g2, two)]
+    return [SURNAMES[a] + GIVEN[b] + (GIVEN[c] if t else "") for a, b, c, t in zip(s, g1, g2, two, strict=True)]
 
 
 def trade_name(rng: np.random.Generator) -> str:
@@ -102,7 +106,8 @@ KIND_WEIGHTS = {"division_dropped": 18, "division_moved": 5, "division_respelled
 # the order in which they are applied: the structure first, then the characters
 APPLY_ORDER = ("former_name", *DIVISION_KINDS, "abbreviated", "legal_form_swapped", "site_suffix", "spaces",
                "traditional", "full_width")
-SITE_SUFFIXES = ("二厂", "一分厂", "三厂", "车间", "二车间", "仓库", "成品仓库", "研发楼", "宿舍", "（三期）", "（新厂区）")
+SITE_SUFFIXES = ("二厂", "一分厂", "三厂", "车间", "二车间", "仓库", "成品仓库", "研发楼", "宿舍", "（三期）",
+                 "（新厂区）")
 SUB_ORGANISATIONS = ("工会委员会", "工会", "党支部", "食堂", "职工食堂", "团委")
 IDEOGRAPHIC_SPACE = "\u3000"
 
@@ -214,14 +219,15 @@ def vary(rng: np.random.Generator, parts: NameParts, former: NameParts | None, k
                 if len(segs) > 1:
                     gaps = rng.random(len(segs) - 1) < 0.4
                     gaps[int(rng.integers(0, len(gaps)))] = True
-                    text = segs[0] + "".join((" " if g else "") + s for g, s in zip(gaps.tolist(), segs[1:]))
+                    text = segs[0] + "".join((" " if g else "") + s
+                                             for g, s in zip(gaps.tolist(), segs[1:], strict=True))
             elif kind == "traditional":
                 conv = traditional()
                 if rng.random() < 0.6:
                     text = conv.whole(text, conv.VARIANTS[int(rng.integers(0, len(conv.VARIANTS)))])
                 else:
                     mixed = rng.random(len(text)) < 0.5
-                    text = "".join(conv.char(ch) if m else ch for ch, m in zip(text, mixed.tolist()))
+                    text = "".join(conv.char(ch) if m else ch for ch, m in zip(text, mixed.tolist(), strict=True))
             else:
                 flipped = text.translate(_WIDTH_FLIP)
                 text = flipped

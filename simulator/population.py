@@ -14,12 +14,28 @@ import numpy as np
 
 from . import codes
 from .geography import (
-    EXTERNAL_REGIONS, GENERAL_INDUSTRIES, MOVED_IN_FROM, INDIVIDUAL_INDUSTRIES, REGIONS, check_profiles, classes_by_division,
-    industry_table, is_industrial,
+    EXTERNAL_REGIONS,
+    GENERAL_INDUSTRIES,
+    INDIVIDUAL_INDUSTRIES,
+    MOVED_IN_FROM,
+    REGIONS,
+    check_profiles,
+    classes_by_division,
+    industry_table,
+    is_industrial,
 )
 from .names import (
-    AFTER_TRADE, BEFORE_FORM, FIRST, INDIVIDUAL_SHOP_WORDS, INDUSTRY_WORDS, LEGAL_FORMS, OMITTED, NameParts, person_names,
-    render, trade_name,
+    AFTER_TRADE,
+    BEFORE_FORM,
+    FIRST,
+    INDIVIDUAL_SHOP_WORDS,
+    INDUSTRY_WORDS,
+    LEGAL_FORMS,
+    OMITTED,
+    NameParts,
+    person_names,
+    render,
+    trade_name,
 )
 
 USCC_REFORM = np.datetime64("2015-10-01")
@@ -96,7 +112,7 @@ def org_codes(gid: np.ndarray, new_style: np.ndarray, salt: int) -> list[str]:
     digits = scrambled(gid, 10**8, salt)
     ma = base31(scrambled(gid, 31**6, salt), 6)
     out = []
-    for d, m, new in zip(digits.tolist(), ma, new_style.tolist()):
+    for d, m, new in zip(digits.tolist(), ma, new_style.tolist(), strict=True):
         body = ("MA" + m) if new else f"{d:08d}"
         out.append(body + codes.org_check_char(body))
     return out
@@ -118,7 +134,7 @@ def weighted_classes(rng: np.random.Generator, weights: dict[str, float], n: int
     within = rng.random(n)
     by_div = classes_by_division()
     out = []
-    for k, u in zip(picks.tolist(), within.tolist()):
+    for k, u in zip(picks.tolist(), within.tolist(), strict=True):
         key = keys[k]
         out.append(key if len(key) == 4 else by_div[key][int(u * len(by_div[key]))])
     return out
@@ -252,7 +268,7 @@ class Population:
         industry: list[str] = [""] * n
         for key in sorted(set(profile)):
             members = [i for i in range(n) if profile[i] == key]
-            for i, code in zip(members, weighted_classes(rng, PROFILES[key], len(members))):
+            for i, code in zip(members, weighted_classes(rng, PROFILES[key], len(members)), strict=True):
                 industry[i] = code
         industrial = np.array([is_industrial(c) for c in industry])
 
@@ -261,14 +277,16 @@ class Population:
         est_date = self.year_end - (age_years * 365.25).astype(np.int64).astype("timedelta64[D]")
         status = [STATUS[k] for k in rng.choice(5, size=n, p=STATUS_WEIGHTS)]
         status = [s if not (e > self.year_end - np.timedelta64(400, "D") and s in "25") else "1"
-                  for s, e in zip(status, est_date)]
+                  for s, e in zip(status, est_date, strict=True)]
         can_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         closing = np.array([s in ("3", "4") for s in status])
         # a quarter of closures fall in the evaluation year, so the monthly sources see them stop
         recent = closing & (rng.random(n) < 0.25)
-        can_date[closing] = random_dates(rng, est_date[closing] + np.timedelta64(180, "D"), np.full(closing.sum(), self.year_end))
+        can_date[closing] = random_dates(rng, est_date[closing] + np.timedelta64(180, "D"),
+                                         np.full(closing.sum(), self.year_end))
         year_start = np.datetime64(f"{self.year}-01-01")
-        can_date[recent] = random_dates(rng, np.maximum(est_date[recent] + 30, year_start), np.full(recent.sum(), self.year_end - 31))
+        can_date[recent] = random_dates(rng, np.maximum(est_date[recent] + 30, year_start),
+                                        np.full(recent.sum(), self.year_end - 31))
 
         old = est_date < USCC_REFORM
         never_reregistered = old & (
@@ -354,7 +372,7 @@ class Population:
         moved_in = old & (rng.random(n) < 0.08)
         origin = rng.integers(0, len(MOVED_IN_FROM), n)
         tax_division = [MOVED_IN_FROM[o] if m else REGIONS[r].code
-                        for r, m, o in zip(region.tolist(), moved_in.tolist(), origin.tolist())]
+                        for r, m, o in zip(region.tolist(), moved_in.tolist(), origin.tolist(), strict=True)]
         rename_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         rename_date[renamed] = random_dates(rng, est_date[renamed] + 60, np.full(renamed.sum(), self.year_end - 60))
 
@@ -417,7 +435,8 @@ class Population:
             parts = self._unique_parts(make) if twin < 0 else self._unique_parts_or_none(make)
             if parts is None:  # the twin's name with this city is taken: an ordinary name instead
                 twin = -1
-                parts = self._unique_parts(lambda city=city: NameParts(city, FIRST, trade_name(rng), "科技", "有限公司"))
+                parts = self._unique_parts(
+                    lambda city=city: NameParts(city, FIRST, trade_name(rng), "科技", "有限公司"))
             out["parts"].append(parts)
             out["name"].append(render(parts))
             out["twin"].append(chunk.pripid[twin] if twin >= 0 else None)

@@ -52,7 +52,8 @@ T_JYYC = sa.Table(
     sa.Column("REMDATE", sa.Date),
 )
 STATE_NAMES = {"1": "存续(在营)", "2": "吊销", "3": "注销", "4": "迁出", "5": "撤销"}
-ABNORMAL_CAUSES = ("未按照规定期限公示年度报告", "通过登记的住所或者经营场所无法联系", "公示企业信息隐瞒真实情况、弄虚作假")
+ABNORMAL_CAUSES = ("未按照规定期限公示年度报告", "通过登记的住所或者经营场所无法联系",
+                   "公示企业信息隐瞒真实情况、弄虚作假")
 
 
 def default_url(root: Path) -> str:
@@ -83,7 +84,8 @@ class SamrWriter:
             can = to_date(c.can_date[i])
             if c.former_name[i]:
                 rd = to_date(c.rename_date[i])
-                changes.append(dict(PRIPID=c.pripid[i], ALTITEM="名称", ALTBE=c.former_name[i], ALTAF=c.name[i], ALTDATE=rd))
+                changes.append(dict(PRIPID=c.pripid[i], ALTITEM="名称", ALTBE=c.former_name[i], ALTAF=c.name[i],
+                                    ALTDATE=rd))
                 last = max(last, rd)
             if c.category[i] != "individual" and rng.random() < 0.15:
                 item = ("住所", "法定代表人", "注册资本", "行业")[int(rng.integers(0, 4))]
@@ -106,7 +108,8 @@ class SamrWriter:
                 if listed <= dt.date(self.year, 12, 31):
                     abnormal.append(dict(PRIPID=c.pripid[i], UNISCID=c.uscc[i], ENTNAME=c.name[i],
                                          SPECAUSE=ABNORMAL_CAUSES[int(rng.integers(0, 3))], ABNTIME=listed,
-                                         REMDATE=removed if removed and removed <= dt.date(self.year, 12, 31) else None))
+                                         REMDATE=(removed if removed and removed <= dt.date(self.year, 12, 31)
+                                                  else None)))
             reg = REGIONS[c.region[i]]
             scope = industry_name(c.industry[i]) or "一般经营项目"
             main.append(dict(
@@ -116,7 +119,8 @@ class SamrWriter:
                 REGORG=reg.code, INDUSTRYCO=c.industry_written[i],
                 OPSCOPE=f"{scope}；货物进出口；技术进出口。（依法须经批准的项目，经相关部门批准后方可开展经营活动）",
                 PARKCODE=c.park[i],
-                UPDATE_TIME=dt.datetime.combine(last, dt.time(9, 0)) + dt.timedelta(seconds=int(rng.integers(0, 30000))),
+                UPDATE_TIME=(dt.datetime.combine(last, dt.time(9, 0))
+                             + dt.timedelta(seconds=int(rng.integers(0, 30000)))),
             ))
             truth.add("samr", c.pripid[i], c.pripid[i], "local_enterprise", "exact")
         with self.engine.begin() as con:

@@ -13,7 +13,8 @@ RECORD_SCHEMA = pa.schema([
     ("owner_kind", pa.string()),  # local_enterprise, external_enterprise, person, institution
     ("code_variant", pa.string()),  # how the record writes the owner's code (exact, lower, typo, legacy, ...)
     ("name_variant", pa.int8()),  # kept for earlier readers: the number of name variations, as `variations`
-    ("variations", pa.int8()),  # how many ways the record's name differs from the registry's at once (0 = as registered)
+    # how many ways the record's name differs from the registry's at once (0 = as registered)
+    ("variations", pa.int8()),
     ("variation_kinds", pa.string()),  # which, ';'-separated in the order applied (simulator.names.VARIATION_KINDS)
 ])
 # sub_organisation: a trade union, party branch or canteen of an enterprise, holding an account or an application
