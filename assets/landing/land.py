@@ -16,14 +16,7 @@ from contracts.sources import Dataset
 from contracts.sql import quote_identifier, quote_literal
 
 from . import readers, store
-from .typing import (
-    build_typing_sql,
-    contradicting_duplicates,
-    domain_terms,
-    json_projection,
-    record_key_expression,
-    typed_select,
-)
+from .typing import typing_statements
 
 QUARANTINE_SCHEMA = pa.schema([
     ("source_system", pa.string()), ("dataset", pa.string()), ("partition", pa.string()),
@@ -86,67 +79,68 @@ def ensure_schema_file(lake: Path, ds: Dataset) -> None:
     con.close()
 
 
+def _lineage(partition: str, source: str, sha256: str, loaded_at: dt.datetime) -> dict[str, str]:
+    """The delivery's lineage as SQL constants."""
+    return {"source": quote_literal(source), "sha256": quote_literal(sha256), "partition": quote_literal(partition),
+            "loaded_at": f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))}"}
+
+
+def bronze_query(ds: Dataset, partition: str, source: str, sha256: str, loaded_at: dt.datetime) -> str:
+    """Over `typed`: the rows that load, in the declared columns and the delivery's lineage, in delivery order."""
+    c = _lineage(partition, source, sha256, loaded_at)
+    names = ", ".join(quote_identifier(f.name) for f in ds.fields)
+    return (f"SELECT {names}, {c['source']} AS _source_file, _source_row, {c['sha256']} AS _delivery_sha256, "
+            f"{c['loaded_at']} AS _loaded_at, {c['partition']} AS _delivery_partition "
+            f"FROM typed WHERE _reason = '' ORDER BY _source_row")
+
+
+def quarantine_query(ds: Dataset, partition: str, source: str, sha256: str, loaded_at: dt.datetime) -> str:
+    """Over `typed` and `malformed`: every row that does not load, with its reasons, in QUARANTINE_SCHEMA."""
+    c = _lineage(partition, source, sha256, loaded_at)
+    common = (f"{quote_literal(ds.source)} AS source_system, {quote_literal(ds.name)} AS dataset, "
+              f"{c['partition']} AS partition, {c['source']} AS source_file")
+    tail = f"{c['sha256']} AS delivery_sha256, {c['loaded_at']} AS loaded_at"
+    return (f"SELECT {common}, _source_row AS source_row, _key AS source_record_key, _reason AS reason, "
+            f"CAST(_raw_values AS VARCHAR) AS raw_values, {tail} FROM typed WHERE _reason <> '' "
+            f"UNION ALL SELECT {common}, _source_row, NULL, _reason, _raw_values, {tail} FROM malformed "
+            f"ORDER BY source_row")
+
+
+def malformed_table(malformed: list[tuple[int | None, str, str]]) -> pa.Table:
+    """The records the reader could not split, as the relation `malformed` the quarantine query reads."""
+    return pa.table({
+        "_source_row": pa.array([m[0] for m in malformed], pa.int64()),
+        "_raw_values": pa.array([m[1] for m in malformed], pa.string()),
+        "_reason": pa.array([m[2] for m in malformed], pa.string()),
+    })
+
+
 def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Path,
          loaded_at: dt.datetime | None = None, file_stat: dict | None = None) -> LandingResult:
     loaded_at = (loaded_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
     json_source = ds.format in ("jsonl", "api")
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True})
-    if json_source:
-        con.register("lines", raw.table)
-        con.execute(f"CREATE TEMP TABLE raw AS {json_projection(ds)}")
-    else:
-        con.register("raw", raw.table)
-    checked_sql, raw_values = build_typing_sql(ds, json_source)
-    con.execute(f"CREATE TEMP VIEW checked AS {checked_sql}")
-    typed = typed_select(ds)
-    con.execute(f"CREATE TEMP TABLE typed AS SELECT {typed}, _source_row, _reason, {raw_values} AS _raw_values, "
-                f"{record_key_expression(ds)} AS _key FROM checked")
-    # domain rules need typed values, so they run on the typed relation; then rows that contradict each other
-    for term in domain_terms(ds, partition, loaded_at.date().isoformat()):
-        con.execute(f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {term}) "
-                    f"WHERE ({term}) IS NOT NULL")
-    duplicates = contradicting_duplicates(ds)
-    if duplicates:
-        con.execute(f"CREATE TEMP TABLE contradicting AS SELECT _source_row, {duplicates} AS _duplicate "
-                    f"FROM typed WHERE _reason = ''")
-        con.execute("UPDATE typed SET _reason = c._duplicate FROM contradicting c "
-                    "WHERE typed._source_row = c._source_row AND c._duplicate IS NOT NULL")
-    lineage = (f"{quote_literal(source)} AS _source_file, _source_row, {quote_literal(sha256)} AS _delivery_sha256, "
-               f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS _loaded_at, "
-               f"{quote_literal(partition)} AS _delivery_partition")
-    names = ", ".join(quote_identifier(f.name) for f in ds.fields)
-    bronze_query = f"SELECT {names}, {lineage} FROM typed WHERE _reason = '' ORDER BY _source_row"
-
-    malformed = pa.table({
-        "_source_row": pa.array([m[0] for m in raw.malformed], pa.int64()),
-        "_raw_values": pa.array([m[1] for m in raw.malformed], pa.string()),
-        "_reason": pa.array([m[2] for m in raw.malformed], pa.string()),
-    })
-    con.register("malformed", malformed)
-    common = (f"{quote_literal(ds.source)} AS source_system, {quote_literal(ds.name)} AS dataset, "
-              f"{quote_literal(partition)} AS partition, {quote_literal(source)} AS source_file")
-    tail = (f"{quote_literal(sha256)} AS delivery_sha256, "
-            f"TIMESTAMP {quote_literal(loaded_at.isoformat(sep=' '))} AS loaded_at")
-    quarantine_query = (
-        f"SELECT {common}, _source_row AS source_row, _key AS source_record_key, _reason AS reason, "
-        f"CAST(_raw_values AS VARCHAR) AS raw_values, {tail} FROM typed WHERE _reason <> '' "
-        f"UNION ALL SELECT {common}, _source_row, NULL, _reason, _raw_values, {tail} FROM malformed "
-        f"ORDER BY source_row")
+    con.register("lines" if json_source else "raw", raw.table)
+    for statement in typing_statements(ds, partition, loaded_at.date().isoformat(), json_source):
+        con.execute(statement)
+    con.register("malformed", malformed_table(raw.malformed))
+    bronze_sql = bronze_query(ds, partition, source, sha256, loaded_at)
+    quarantine_sql = quarantine_query(ds, partition, source, sha256, loaded_at)
 
     bronze_path = store.partition_file(bronze_dir(lake, ds), partition)
     quarantine_path = store.partition_file(quarantine_dir(lake, ds), partition)
     rows_in = raw.table.num_rows + len(raw.malformed)
     # write both beside their targets, then move them in: earlier loads stay intact if anything fails
-    store.write_parquet_atomically(con, bronze_query, bronze_path)
-    store.write_parquet_atomically(con, quarantine_query, quarantine_path)
+    store.write_parquet_atomically(con, bronze_sql, bronze_path)
+    store.write_parquet_atomically(con, quarantine_sql, quarantine_path)
     result = LandingResult(
         ds.asset_name, partition, source, sha256, rows_in, store.parquet_rows(bronze_path),
         store.parquet_rows(quarantine_path), raw.unknown_columns, raw.missing_optional_columns, raw.notes)
     result.quarantine_reasons = dict(con.execute(
-        f"SELECT reason, count(*) FROM ({quarantine_query}) GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall())
+        f"SELECT reason, count(*) FROM ({quarantine_sql}) GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall())
     public = [f.name for f in ds.fields if not f.pii][:8]
-    result.preview = con.sql(f"SELECT {', '.join(quote_identifier(c) for c in public)} FROM ({bronze_query}) LIMIT 5"
-                                 ).to_arrow_table().to_pylist()
+    result.preview = con.sql(f"SELECT {', '.join(quote_identifier(c) for c in public)} FROM ({bronze_sql}) LIMIT 5"
+                             ).to_arrow_table().to_pylist()
     store.write_json_atomically(delivery_record_path(lake, ds, partition), {
         "dataset": ds.asset_name, "partition": partition, "source": source, "sha256": sha256,
         "rows_in": result.rows_in, "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,

@@ -1,8 +1,8 @@
 """What a landing asset reports, built from its landing results: log lines, the materialization's metadata and the
 check results.
 
-Pure functions (no run context): the asset lands, then yields what these return; tests/landing/test_report.py tests
-them on real landings of small files.
+Pure functions (no run context): the asset lands, then yields what these return; tests/landing/test_builders.py
+tests them on real landings of small files.
 """
 from __future__ import annotations
 

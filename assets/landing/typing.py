@@ -193,3 +193,23 @@ def build_typing_sql(ds: Dataset, json_source: bool) -> tuple[str, str]:
     if json_source:
         raw_values = "_line"
     return checked, raw_values
+
+
+def typing_statements(ds: Dataset, partition: str, landed_on: str, json_source: bool) -> list[str]:
+    """The statements, in order, that turn the delivery (`raw`, or `lines` for JSON) into `typed`: the declared
+    columns typed, `_source_row`, `_raw_values`, `_key`, and `_reason` ('' when the row loads). Domain rules need
+    typed values, so they run on `typed`; then the rows that contradict each other."""
+    statements = [f"CREATE TEMP TABLE raw AS {json_projection(ds)}"] if json_source else []
+    checked_sql, raw_values = build_typing_sql(ds, json_source)
+    statements += [f"CREATE TEMP VIEW checked AS {checked_sql}",
+                   f"CREATE TEMP TABLE typed AS SELECT {typed_select(ds)}, _source_row, _reason, {raw_values} AS "
+                   f"_raw_values, {record_key_expression(ds)} AS _key FROM checked"]
+    statements += [f"UPDATE typed SET _reason = concat_ws('; ', NULLIF(_reason, ''), {term}) WHERE ({term}) IS NOT NULL"
+                   for term in domain_terms(ds, partition, landed_on)]
+    duplicates = contradicting_duplicates(ds)
+    if duplicates:
+        statements += [f"CREATE TEMP TABLE contradicting AS SELECT _source_row, {duplicates} AS _duplicate "
+                       f"FROM typed WHERE _reason = ''",
+                       "UPDATE typed SET _reason = c._duplicate FROM contradicting c "
+                       "WHERE typed._source_row = c._source_row AND c._duplicate IS NOT NULL"]
+    return statements

@@ -27,7 +27,6 @@ from assets.landing.land import bronze_dir
 from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
 from contracts.published import PUBLISHED, Published
 from contracts.sources import DATASETS
-from contracts.sql import path_literal, quote_identifier
 
 from . import gates, pii, store
 from .gates import COMPLETE_CHECK, GATES, GX_CHECK, PII_CHECK, UPSTREAM_CHECK, table_schema
@@ -155,7 +154,7 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
     provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
                   "deliveries": deliveries(settings.lake_path), "accepted_gaps": accepted}
     con = duckdb.connect()
-    con.execute(f"attach {path_literal(settings.warehouse_path)} as {quote_identifier(gates.WAREHOUSE)} (read_only)")
+    con.execute(gates.attach_sql(settings.warehouse_path))
     staged: dict[str, tuple[Path, dict]] = {}
     try:
         for p in PUBLISHED:

@@ -1,7 +1,7 @@
 """What the staging step reports, built from what it found: the staged extract's metadata and the four gate results.
 
 Pure functions (no run context, no instance): `staged_extracts` gathers the facts and yields what these return, and
-tests/publish/test_gates.py tests them on real small files.
+tests/publish/test_builders.py tests them on real small files.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from assets.metadata import markdown_table
 from contracts.published import Published
-from contracts.sql import qualified_name, quote_identifier
+from contracts.sql import path_literal, qualified_name, quote_identifier
 
 from .pii import Finding, markdown
 
@@ -24,10 +24,15 @@ GATES = (GX_CHECK, PII_CHECK, UPSTREAM_CHECK, COMPLETE_CHECK)
 WAREHOUSE = "warehouse"  # the build warehouse, attached read-only under this name
 
 
+def attach_sql(warehouse: Path) -> str:
+    """The build warehouse, read-only, as WAREHOUSE (ATTACH takes no bound path before DuckDB 2.0)."""
+    return f"attach {path_literal(warehouse)} as {quote_identifier(WAREHOUSE)} (read_only)"
+
+
 def select_sql(p: Published) -> str:
     """The extract of a published dataset: its declared columns (all when none are declared) of its mart."""
     columns = ", ".join(quote_identifier(c) for c in p.columns) if p.columns else "*"
-    return f"select {columns} from {qualified_name(WAREHOUSE, *p.mart.split('.'))}"
+    return f"select {columns} from {qualified_name(WAREHOUSE, *p.mart.split('.', 1))}"
 
 
 def gap_name(gap: dict) -> str:
