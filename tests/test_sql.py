@@ -23,8 +23,9 @@ HELPER = ROOT / "contracts" / "sql.py"
 AWKWARD = ["it's a \"test\"; 目录", "plain", "a b", "'; drop table t; --", '"', "''", "表 名", "semi;colon"]
 
 # constant text that makes a string SQL (messages and paths say none of these)
-SQL_WORDS = re.compile(r"\b(select|copy|attach|create|insert\s+into|update|delete\s+from|comment\s+on|describe|"
-                       r"read_parquet|read_csv|read_json|regexp_\w+|case\s+when|cast\s*\(|format\s*\(|limit)\b",
+SQL_WORDS = re.compile(r"\b(select|copy\s*\(|copy\s+\S+\s+(to|from)|attach|create\s+(\w+\s+)?(table|view|schema)|"
+                       r"insert\s+into|update\s+\S+\s+set|delete\s+from|comment\s+on|describe|read_(parquet|csv|json)|"
+                       r"regexp_\w+|case\s+when|cast\s*\(|format\s*\()",
                        re.IGNORECASE)
 # or text that only wraps values in quotes: "{schema}"."{table}", '{path}'
 HAND_QUOTED_NAME = re.compile(r"[\0.,\s]*(['\"])\0\1[\0'\".,\s]*")
