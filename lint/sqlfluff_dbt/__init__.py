@@ -1,7 +1,7 @@
-"""What dbt puts in a model's Jinja context beyond sqlfluff's `apply_dbt_builtins` (ref, source, config, var), for
+"""What dbt adds to a model's Jinja context beyond sqlfluff's `apply_dbt_builtins` (ref, source, config, var), for
 sqlfluff's jinja templater (.sqlfluff, library_path): adapter.dispatch to the project's macros, the few dbt
-cross-database macros the project calls, var (the project's values), env_var, target. sqlfluff's dbt templater renders with dbt itself but
-compiles every file through dbt (minutes for this project) and skips macro files, hence this stand-in.
+cross-database macros the project calls, var (the project's values), env_var, target. sqlfluff's dbt templater
+renders with dbt itself, but compiles every file through dbt (minutes for this project) and skips macro files.
 
 Only the shape of what these render matters: templated SQL is parsed, never linted as written
 (ignore_templated_areas), so they follow dbt-duckdb's output closely enough to parse the same, no more.
@@ -15,15 +15,14 @@ from jinja2 import pass_context
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
 
-
-class _CompilerError(Exception):
-    pass
-
-
 # Dispatched macros that are an expression of SQL expressions, rendered as a call of the same name: expanded, they
 # are kilobytes of SQL each (name_key holds OpenCC's character map and a dozen nested replace()) and sqlfluff spent
 # minutes parsing them in every model; what they expand to is built and checked by dbt (tests/transform)
 CALLS = {"name_key", "to_simplified", "normalize_code", "uscc_is_valid", "org_code_is_valid", "string_similarity"}
+
+
+class _CompilerError(Exception):
+    pass
 
 
 def _call(macro_name):

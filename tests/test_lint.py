@@ -1,0 +1,42 @@
+"""Lint, as part of `make test`: ruff over the Python (ruff.toml: pyflakes, import order, bugbear, 120 columns) and
+sqlfluff over the dbt project (.sqlfluff: DuckDB, its rules and the reasons for those left out). Each runs as the
+venv's own command from the repository's root, so the result is what `ruff check` and `sqlfluff lint dbt_project`
+say there; a failure lists the findings (`ruff check --fix`, `sqlfluff fix dbt_project` fix most)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_ruff():
+    result = run("ruff", "check", "--no-cache", "--output-format", "concise", ".")
+    assert result.returncode == 0, f"ruff check found:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.slow
+def test_sqlfluff():
+    result = run("sqlfluff", "lint", "dbt_project", "--format", "json")
+    assert result.returncode in (0, 1), f"sqlfluff could not lint:\n{result.stderr}"
+    files = json.loads(result.stdout)
+    findings = [f"{f['filepath']}:{v['start_line_no']}:{v['start_line_pos']}: {v['code']} {v['description']}"
+                for f in files for v in f["violations"]]
+    assert findings == [], "sqlfluff lint found:\n" + "\n".join(findings)
+    assert result.returncode == 0, result.stderr
+    # it read the project: models of each layer that is linted, macros and tests were there to lint
+    linted = {Path(f["filepath"]).as_posix() for f in files}
+    for path in ("dbt_project/models/staging/samr/stg_samr__entities.sql",
+                 "dbt_project/models/marts/dim_enterprise.sql", "dbt_project/macros/names.sql",
+                 "dbt_project/tests/generic/valid_uscc.sql"):
+        assert path in linted, f"sqlfluff did not lint {path}: {sorted(linted)}"
