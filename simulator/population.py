@@ -410,7 +410,11 @@ class Population:
         same trade name, industry and legal form as a local enterprise (only the division differs): a name core
         is not an identity."""
         rng = self.rng(2, index)
-        gid = np.arange(n, dtype=np.int64) + 90_000_000 + index * 1_000_000
+        # GB 11714 codes are unique nationally: external ids stay clear of the locals' and below the digits' modulus
+        # (10**8) for up to 100 chunks, so no external shares a local enterprise's organization code
+        if n > 100_000 or index >= 100:
+            raise ValueError(f"external ids: chunk {index} with {n:,} externals leaves their reserved range")
+        gid = np.arange(n, dtype=np.int64) + 90_000_000 + index * 100_000
         org = org_codes(gid, rng.random(n) < 0.6, salt=self.seed % 1000)
         out = {"uscc": [], "legacy": [], "name": [], "parts": [], "twin": [],
                "revenue": np.exp(rng.normal(np.log(2e7), 1.2, n))}
@@ -423,6 +427,8 @@ class Population:
             twin = companies[int(rng.integers(0, len(companies)))] if companies and rng.random() < 0.4 else -1
             if twin >= 0 and REGIONS[chunk.region[twin]].code[:4] == code[:4]:
                 twin = -1  # a city that contains the local enterprise's county may stand in its name: not a namesake
+            if twin >= 0 and chunk.name_parts[twin].position == OMITTED:
+                twin = -1  # a name without a division holds its 字号 in its industry nationwide (_registrable)
             if twin >= 0:
                 local = chunk.name_parts[twin]
                 position = FIRST if rng.random() < 0.8 else AFTER_TRADE
