@@ -399,6 +399,8 @@ def main() -> int:
             for line in reap_dead_runs():
                 console.line(line)
             root, ours, what = sources_root(settings, say=console.start)
+            if console.open:  # the default data was generated
+                console.end("done")
             for line in [what, *root_contents(root), *(generation_summary(root) if ours else []),
                          registry_line(settings)]:
                 console.line(line)

@@ -11,19 +11,22 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.landing.plan import RANGE_END, RANGE_START
+from assets.landing.plan import deliveries, landing_plan
 from resources.settings import instance_dir
-from tests.conftest import SMALL
 from tests.crash.demo_run import summary
 
 pytestmark = pytest.mark.slow
 
 JOBS = ["snapshot_landing", "monthly_landing", "yearly_landing", "build_and_publish"]
-MONTHS = [f"{SMALL['year']}-{m:02d}" for m in range(1, SMALL["months"] + 1)]
+
+
+def monthly_run(root: Path):
+    """The landing plan's run of the months the root delivers (files; the simulated API serves the same months)."""
+    return next(r for r in landing_plan(deliveries(root)) if r.partitioning == "monthly")
 
 
 def test_make_run_runs_the_jobs_of_the_code_location(small_run):
-    _, home, _, code, out = small_run
+    root, home, _, code, out = small_run
     assert code == 0, summary(out)
     with dg.DagsterInstance.from_config(str(instance_dir(home))) as instance:
         runs = sorted(instance.get_runs(), key=lambda r: instance.get_run_record_by_id(r.run_id).create_timestamp)
@@ -33,9 +36,9 @@ def test_make_run_runs_the_jobs_of_the_code_location(small_run):
         first = runs[:len(JOBS)]
         assert [r.job_name for r in first] == JOBS
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in first)
-        monthly = first[1]
         # the months of the landing plan, as one range run of the partitioned job
-        assert (monthly.tags.get(RANGE_START), monthly.tags.get(RANGE_END)) == (MONTHS[0], MONTHS[-1])
+        planned = monthly_run(root)
+        assert len(planned.partitions) > 1 and planned.tags.items() <= first[1].tags.items(), first[1].tags
         # the ground-truth check belongs to the job: it ran in the build_and_publish run
         checks = {e.dagster_event.asset_check_evaluation_data.check_name
                   for e in instance.all_logs(first[-1].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)}
@@ -43,12 +46,13 @@ def test_make_run_runs_the_jobs_of_the_code_location(small_run):
 
 
 def test_make_run_prints_one_line_per_stage_and_the_summary(small_run):
-    _, home, _, code, out = small_run
+    root, home, _, code, out = small_run
     assert code == 0, summary(out)
     lines = out.splitlines()
     # a line per stage, finished when the stage ends: the job, the landing plan's range, the time
-    assert any(re.fullmatch(rf"monthly_landing {MONTHS[0]}\.\.{MONTHS[-1]} \.\.\. [0-9.]+ s, [0-9,]+ rows loaded, .*",
-                            line) for line in lines), summary(out)
+    span = re.escape(monthly_run(root).span)
+    assert any(re.fullmatch(rf"monthly_landing {span} \.\.\. [0-9.]+ s, [0-9,]+ rows loaded, .*", line)
+               for line in lines), summary(out)
     for job in JOBS:
         assert sum(line.startswith(f"{job} ") for line in lines) == 1, summary(out)
     # nothing but those and the summary: no Dagster event line, no dbt log, no progress bar, no warning
