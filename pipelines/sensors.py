@@ -7,11 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.landing.assets import FILE_DATASETS, asset_key
+from assets.landing.assets import FILE_DATASETS
 from assets.landing.deliveries import discover
 from assets.landing.plan import landing_plan
 from resources.settings import LakehouseSettings
 
+from .jobs import LANDING_JOBS
 from .run_recovery import dead_run_reaper
 
 
@@ -20,8 +21,7 @@ def file_signature(path: Path) -> str:
     return f"{st.st_size}-{st.st_mtime_ns}"
 
 
-@dg.sensor(asset_selection=dg.AssetSelection.assets(*[asset_key(ds) for ds in FILE_DATASETS]),
-           minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
+@dg.sensor(jobs=list(LANDING_JOBS.values()), minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Requests the landing of every new or changed file in the sources root (the landing plan's "
                        "runs of the datasets and partitions that changed)")
 def new_deliveries_sensor(context: dg.SensorEvaluationContext, settings: LakehouseSettings):
@@ -40,8 +40,9 @@ def new_deliveries_sensor(context: dg.SensorEvaluationContext, settings: Lakehou
     requests = []
     for run in landing_plan(changed):
         key = hashlib.sha256("\n".join(sorted(names[run.partitioning])).encode()).hexdigest()[:16]
-        requests.append(dg.RunRequest(run_key=f"{run.partitioning}:{key}", asset_selection=run.asset_keys,
-                                      partition_key=run.partition_key, tags=run.tags))
+        # a run of the landing job of its partitioning, as `make run` runs it, over the datasets that changed
+        requests.append(dg.RunRequest(run_key=f"{run.partitioning}:{key}", job_name=LANDING_JOBS[run.partitioning].name,
+                                      asset_selection=run.asset_keys, partition_key=run.partition_key, tags=run.tags))
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, ensure_ascii=False, sort_keys=True))
 
 

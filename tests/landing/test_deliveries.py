@@ -67,29 +67,37 @@ def test_conservation_holds_for_every_delivery_of_a_default_root(default_landed)
 
 
 def test_sensor_requests_new_and_changed_files(tmp_path, small_root):
+    from pipelines.definitions import defs
+
     root = tmp_path / "root"
     shutil.copytree(small_root, root)
     settings = LakehouseSettings(home=str(tmp_path / "home"), sources_root=str(root))
-    ctx = dg.build_sensor_context(cursor=None, resources={"settings": settings})
-    first = new_deliveries_sensor(ctx)
+
+    def tick(cursor: str | None):
+        """One evaluation as the daemon does it: Dagster resolves each request against the sensor's jobs in the code
+        location (a job it does not target, or a partition its job does not have, fails here)."""
+        ctx = dg.build_sensor_context(cursor=cursor, resources={"settings": settings}, definitions=defs)
+        return new_deliveries_sensor.evaluate_tick(ctx)
 
     def requested(requests) -> list[tuple]:
-        return [(sorted("/".join(k.path[1:]) for k in r.asset_selection), r.partition_key,
-                 r.partition_key_range and (r.partition_key_range.start, r.partition_key_range.end))
+        return [(r.job_name, sorted("/".join(k.path[1:]) for k in r.asset_selection), r.partition_key,
+                 r.tags.get("dagster/asset_partition_range_start") and (
+                     r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]))
                 for r in requests]
 
-    # every file is new: the landing plan's runs, one per partitioning, each over the range of its deliveries
+    # every file is new: the landing plan's runs, one per partitioning, each a run of that partitioning's landing job
+    # over the range of its deliveries
+    first = tick(None)
     assert requested(first.run_requests) == [
-        (["land/parcels", "miit/recognitions", "most/certificates"], None, None),
-        (["grid/consumption", "tax/returns"], None, ("2025-10", "2025-12")),
-        (["cnipa/patents", "eco/permits", "stats/indicators"], None, ("2023", "2025"))]
-    ctx = dg.build_sensor_context(cursor=first.cursor, resources={"settings": settings})
-    assert new_deliveries_sensor(ctx).run_requests == []  # nothing new
+        ("snapshot_landing", ["land/parcels", "miit/recognitions", "most/certificates"], None, None),
+        ("monthly_landing", ["grid/consumption", "tax/returns"], None, ("2025-10", "2025-12")),
+        ("yearly_landing", ["cnipa/patents", "eco/permits", "stats/indicators"], None, ("2023", "2025"))]
+    assert tick(first.cursor).run_requests == []  # nothing new
     redeliver(root, "grid", "202512", seed=1)
     (root / "tax" / "_draft.csv").write_text("x")  # not a delivery
-    ctx = dg.build_sensor_context(cursor=first.cursor, resources={"settings": settings})
-    again = new_deliveries_sensor(ctx).run_requests
-    assert requested(again) == [(["grid/consumption"], "2025-12", None)]
+    again = tick(first.cursor).run_requests
+    assert requested(again) == [("monthly_landing", ["grid/consumption"], "2025-12", None)]
+    assert again[0].tags["dagster/partition"] == "2025-12"  # resolved against the monthly job's partitions
     assert again[0].run_key != first.run_requests[1].run_key  # a changed file is a new request, not a repeated one
 
 
