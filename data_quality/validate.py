@@ -60,11 +60,15 @@ def _observed(result: dict) -> object:
 def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Outcome:
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     gx_home.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(gx_home))
+    # no "Calculating Metrics" bars (tqdm, redrawn with \r) in the run logs: GX passes tqdm's `disable=` itself, so
+    # TQDM_DISABLE has no effect. Set on every validation (GX also writes it into gx_home's great_expectations.yml)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     spec = load_suite(name)
     suite = ExpectationSuite(name=name, expectations=[
         ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {})).to_domain_obj()
