@@ -3,9 +3,9 @@
 Why an explicit check and not Dagster's run monitoring (read in Dagster 1.13's code):
 - The monitoring daemon fails a STARTED run only through `run_launcher.check_run_worker_health`, and the
   `DefaultRunLauncher` (what `dagster dev` uses) does not support it (`supports_check_run_worker_health` is False);
-  runs of `make run` are executed in-process by `dagster.materialize` and have no launcher at all. Its other
-  levers are timeouts (`start_timeout_seconds` for STARTING, `cancel_timeout_seconds` for CANCELING,
-  `max_runtime_seconds` for everything) that cannot tell a dead run from a long one.
+  the runs of `make run` (the code location's jobs, each run by `execute_in_process` in make run's own process) have
+  no launcher at all. Its other levers are timeouts (`start_timeout_seconds` for STARTING, `cancel_timeout_seconds`
+  for CANCELING, `max_runtime_seconds` for everything) that cannot tell a dead run from a long one.
 - Pool slots are freed only when a step ends in the process that claimed them, by the monitoring daemon's
   `free_slots_after_run_end_seconds` for runs that are already finished, or by hand in the UI. A SIGKILLed run is
   never finished, so its slot is held for ever and every later run waits behind it.
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-RUN_TAG = "lakehouse/make_run"  # what a run of `make run` is (its jobs are all ephemeral): shown in reports
 ACTIVE = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
 # the events whose writer is a process of the run: the run worker, and every step (a child with multiprocess)
 WORKER_EVENTS = {dg.DagsterEventType.RUN_START, dg.DagsterEventType.STEP_START}
@@ -145,14 +144,13 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[Reaped]:
         pools = holders.pop(run.run_id, set())
         if instance.event_log_storage.supports_global_concurrency_limits:
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        reaped.append(Reaped(run.run_id, run.tags.get(RUN_TAG, run.job_name), marked, tuple(sorted(pools)),
-                             tuple(sorted(seen))))
+        reaped.append(Reaped(run.run_id, run.job_name, marked, tuple(sorted(pools)), tuple(sorted(seen))))
     # slots or claims left by runs that did end (a run marked failed by hand, or by an earlier version of this check)
     for run_id, pools in holders.items():
         run = instance.get_run_by_id(run_id)
         if run is None or run.is_finished:
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-            label = run.tags.get(RUN_TAG, run.job_name) if run else "?"
+            label = run.job_name if run else "?"
             reaped.append(Reaped(run_id, label, "", tuple(sorted(pools)), ()))
     return reaped
 
