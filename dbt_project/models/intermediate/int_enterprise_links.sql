@@ -15,7 +15,7 @@
       similarity (score)            Jaro-Winkler of name cores (and addresses where the source has one) above
                                     var('similarity_threshold'), clearly better than the next candidate
     Neither of the last two proposes an entity the record's place contradicts (a division its name reads or its
-    code names). Persons and institutions are never linked by score. Grain: one row per linked source record. -#}
+    code names), nor one whose USCC holds another organization code than the record's code carries. Persons and institutions are never linked by score. Grain: one row per linked source record. -#}
 {#- pairs (source_system, source_record_key, pripid, registry_key) that the record's place contradicts: a division its
     name reads that is neither one of the entity's (int_entity_divisions) nor written in the entity's name too
     (成都市宏达精密机械 against 东莞市宏达精密机械), or the division its code names (a legacy taxpayer number) -#}
@@ -35,6 +35,17 @@
         and not exists (
             select 1 from {{ ref('int_entity_divisions') }} e
             where e.pripid = s.pripid and {{ division_agrees(code_division('o.code'), 'e.division_code') }})
+    union
+    -- the organization code the record's code carries (a legacy taxpayer number, an organization code), if the
+    -- entity's USCC holds another: GB 11714 codes are national
+    select s.source_system, s.source_record_key, s.pripid
+    from __pairs__ s
+    join {{ ref('int_links_pending') }} o using (source_system, source_record_key)
+    join {{ ref('stg_samr__entities') }} e on e.pripid = s.pripid
+    where length(o.code) in (9, 15)
+        and {{ org_code_is_valid("case length(o.code) when 15 then substr(o.code, 7, 9) else o.code end") }}
+        and {{ org_code_is_valid('e.embedded_org_code') }}
+        and e.embedded_org_code <> case length(o.code) when 15 then substr(o.code, 7, 9) else o.code end
 {% endset %}
 with registry as (
     select e.pripid, e.name_key, c.core_key, e.registered_address

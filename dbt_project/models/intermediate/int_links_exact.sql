@@ -29,8 +29,9 @@
       name_core_shared (0.89)       ... several entities qualify: told apart as name_shared does
       name_without_site (0.88)      the name without a site suffix (二厂, 研发楼, 东城厂区, 仓库) links by one of the
                                     name rules above; never a sub-organisation's name (工会委员会, 食堂) or a 分公司
-    Never linked by a name: persons, and records whose valid USCC the registry does not hold (an enterprise
-    registered elsewhere, whatever its name); never linked by a core: a record whose name or code (a legacy
+    Never linked by a name: persons, records whose valid USCC the registry does not hold (an enterprise
+    registered elsewhere, whatever its name), and a record to an entity whose USCC holds another organization code
+    than the valid one in the record's legacy taxpayer number or organization code (GB 11714 codes are national); never linked by a core: a record whose name or code (a legacy
     taxpayer number starts with a division code) names a place that is not the entity's. A rung that finds two or more entities links none: no tie-break.
     Grain: one row per source record these rules link, or find two or more entities for (match_rule 'ambiguous',
     pripid NULL: left unlinked, and closed to the fuzzy rungs). -#}
@@ -330,10 +331,23 @@ deterministic as (
     where is_site
 ),
 
+-- GB 11714 organization codes are national: a record whose legacy taxpayer number or organization code carries a
+-- valid one other than the one inside an entity's USCC is another enterprise's, whatever its name says
+org_conflicts as (
+    select d.source_system, d.source_record_key, d.pripid
+    from deterministic d
+    join coded c using (source_system, source_record_key)
+    join registry g on g.pripid = d.pripid
+    where d.match_rule not in ('uscc', 'permit_prefix', 'org_code', 'registration_number')
+        and length(c.code) in (9, 15) and {{ org_code_is_valid('c.org_candidate') }}
+        and g.org_code <> c.org_candidate
+),
+
 -- the strongest rung that found anything decides; if it found two entities, the record stays unlinked
 strongest_rung as (
     select *
     from deterministic
+    anti join org_conflicts using (source_system, source_record_key, pripid)
     qualify rung = min(rung) over (partition by source_system, source_record_key)
 ),
 
