@@ -7,7 +7,9 @@ from pathlib import Path
 from .stages import KINDS, in_pipeline_order, kind_of
 
 TARGETS = {
-    "make_run_15k_s": 60, "wall_1m_s": 15 * 60, "rss_1m_gib": 6.0, "floor_ratio_1m": 1.5, "landing_vs_pandas": 3.0,
+    "make_run_15k_s": 60, "wall_1m_s": 15 * 60, "rss_1m_gib": 6.0, "floor_ratio_1m": 1.5,
+    # landing (issue 11): every file-based source within this many times the engine's own COPY of the same files
+    "landing_vs_engine_1m": 1.5,
     # resolution (issue 10): on every size, per source where a source has this many records of local enterprises
     "precision": 0.9999, "recall": 0.995, "recall_per_source": 0.99, "per_source_min_local": 100,
 }
@@ -117,11 +119,13 @@ def verdicts(results: list[dict]) -> list[tuple[str, str, str]]:
         out.append(("N=1M: end to end (landing included) ÷ the same floor (landing excluded)",
                     f"{f['pipeline_ratio']:.2f}",
                     "met" if f["pipeline_ratio"] <= TARGETS["floor_ratio_1m"] else "missed"))
-    for r in results:
-        p = r["floors"]["pandas_landing"]
-        if p.get("ratio"):
-            out.append((f"N={_n(r['enterprises'])}: landing ≥ 3× pandas read_csv → to_parquet (same CSV files)",
-                        f"{p['ratio']:.2f}×", "met" if p["ratio"] >= TARGETS["landing_vs_pandas"] else "missed"))
+    engine = (big or {}).get("floors", {}).get("engine_landing")
+    if engine:
+        ratios = {src: e["ratio"] for src, e in engine["per_source"].items() if e.get("ratio")}
+        worst = max(ratios, key=ratios.get)
+        out.append((f"N=1M: every file-based source lands within {TARGETS['landing_vs_engine_1m']}× the engine's "
+                    f"COPY of the same files (read → Parquet)", f"worst: {worst} {ratios[worst]:.2f}×",
+                    "met" if ratios[worst] <= TARGETS["landing_vs_engine_1m"] else "missed"))
     for r in results:
         overall, departmental = quality_row(r, ALL), quality_row(r, ALL_EXCEPT_REGISTRY)
         if not overall:
@@ -154,6 +158,35 @@ def verdicts(results: list[dict]) -> list[tuple[str, str, str]]:
                     f"1M {_pct(b['precision'])} / {_pct(b['recall'])}",
                     ("met" if ok else "missed") if same else "not comparable: roots from different simulator code"))
     return out
+
+
+def engine_table(results: list[dict]) -> list[str]:
+    """Our landing stage per file-based source against the engine's floor on the same files (results written
+    before the floor existed are left out)."""
+    measured = [r for r in results if r["floors"].get("engine_landing")]
+    if not measured:
+        return []
+    lines = ["", "## Landing against the engine's floor", "",
+             "Per file-based source: our landing stage (wall seconds, Dagster step included) ÷ DuckDB's own "
+             "`COPY (SELECT * FROM read_csv / read_json / read_xlsx(...)) TO '….parquet'` (zstd) of each delivery "
+             "file, run after the pipeline on the same files (`floors.engine_landing`). How each source's floor "
+             "read its files is in the results JSON (`method`): DuckDB 2.0 has no GBK decoder and no xlsx reader.", "",
+             "| source | " + " | ".join(f"{_n(r['enterprises'])} ours s | floor s | ours ÷ floor" for r in measured)
+             + " |", "|---|" + "---:|---:|---:|" * len(measured)]
+    sources = list(dict.fromkeys(src for r in measured for src in r["floors"]["engine_landing"]["per_source"]))
+    for src in sources:
+        cells = []
+        for r in measured:
+            e = r["floors"]["engine_landing"]["per_source"].get(src)
+            cells.append(" |  | " if e is None else
+                         f"{e['ours_seconds'] or 0:.1f} | {e['seconds']:.2f} | "
+                         + (f"{e['ratio']:.2f}×" if e.get("ratio") else ""))
+        lines.append(f"| {src} | " + " | ".join(cells) + " |")
+    totals = [r["floors"]["engine_landing"] for r in measured]
+    lines.append("| all file-based | " + " | ".join(
+        f"{t['ours_seconds']:.1f} | {t['seconds']:.2f} | " + (f"{t['ratio']:.2f}×" if t.get("ratio") else "")
+        for t in totals) + " |")
+    return lines
 
 
 def render(results: list[dict], chart_name: str, notes: str = "") -> str:
@@ -223,6 +256,7 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
         ("recall gained by the ladder", lambda r: _pct(r["floors"]["naive_resolution"]["recall_gained"])),
     ]
     lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in frows]
+    lines += engine_table(results)
     lines += ["", "## Resolution quality against the simulator's ground truth (precision / recall)", "",
               "| source | " + " | ".join(_n(n) for n in sizes) + " | naive at " + _n(sizes[-1]) + " |",
               "|---|" + "---|" * (len(sizes) + 1)]
