@@ -106,8 +106,8 @@ def test_report_shows_the_breakdowns(tmp_path, con):
     assert "| 0 | not measured |" in old
     departmental = [q for q in before["quality"] if q["source_system"] not in ("samr", "all")]
     expected = sum(q["correct"] for q in departmental) / sum(q["truly_local"] for q in departmental)
-    assert f"| all except samr | {sum(q['correct'] for q in departmental) / sum(q['linked'] for q in departmental):.2%}" \
-           f" / {expected:.2%} |" in old
+    precision = sum(q["correct"] for q in departmental) / sum(q["linked"] for q in departmental)
+    assert f"| all except samr | {precision:.2%} / {expected:.2%} |" in old
 
 
 def test_a_cached_root_is_reused_only_when_the_same_simulator_wrote_it(tmp_path):
@@ -124,4 +124,5 @@ def test_a_cached_root_is_reused_only_when_the_same_simulator_wrote_it(tmp_path)
     (root / "_truth" / "generation.json").write_text(json.dumps({**marker, "simulator": "0" * 12}), encoding="utf-8")
     again = ensure_sources(root, 200, seed=3)
     assert again["cached"] is False
-    assert json.loads((root / "_truth" / "generation.json").read_text(encoding="utf-8"))["simulator"] == simulator_version()
+    generation = json.loads((root / "_truth" / "generation.json").read_text(encoding="utf-8"))
+    assert generation["simulator"] == simulator_version()

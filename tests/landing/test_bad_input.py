@@ -113,7 +113,8 @@ def test_mixed_line_endings(tmp_path, root):
     other = GOOD_TAX.replace("100", "200").replace("91330782MA2JXXXX1Q", "91330782MA2JYYYY2R")
     data = (TAX_HEADER + "\r\n" + GOOD_TAX + "\n" + other + "\r\n" + GOOD_TAX + "\n")
     put(root, "tax/税收_202406.csv", data.encode("gbk"))
-    rows = bronze(tmp_path, "tax_returns", "2024-06") if land(["tax_returns"], tmp_path, root, "2024-06").success else None
+    landed = land(["tax_returns"], tmp_path, root, "2024-06").success
+    rows = bronze(tmp_path, "tax_returns", "2024-06") if landed else None
     assert rows is not None and [str(r["vat"]) for r in rows] == ["100.00", "200.00", "100.00"]
     assert [r["_source_row"] for r in rows] == [2, 3, 4]
 
@@ -155,7 +156,8 @@ def test_impossible_values_are_quarantined_by_declared_rules(tmp_path, root):
     assert result.success and check_passed(result)
     assert [r["account_number"] for r in bronze(tmp_path, "grid_consumption", "2024-06")] == ["A1", "A3"]
     q = quarantine(tmp_path, "grid_consumption", "2024-06")
-    assert [(r["source_row"], r["reason"]) for r in q] == [(3, "有功电量 (active_energy): -35.0 is below its minimum 0")]
+    assert [(r["source_row"], r["reason"]) for r in q] == [
+        (3, "有功电量 (active_energy): -35.0 is below its minimum 0")]
 
 
 def test_unrecognised_files_are_warned_by_name(tmp_path, root):
@@ -243,11 +245,14 @@ def test_broken_json_line_and_wrong_types(tmp_path, root):
 
 
 def test_patent_applicants_must_be_a_list_of_strings(tmp_path, root):
+    def patent(sqh, sqr, sqrq="2024-01-01"):
+        return json.dumps({"sqh": sqh, "mc": "a", "lx": "发明", "sqr": sqr, "sqrq": sqrq, "sqggr": None, "flzt": "x"})
+
     put(root, "cnipa/patents_2024.jsonl", "\n".join([
-        json.dumps({"sqh": "CN1", "mc": "a", "lx": "发明", "sqr": ["甲"], "sqrq": "2024-01-01", "sqggr": None, "flzt": "x"}),
-        json.dumps({"sqh": "CN2", "mc": "a", "lx": "发明", "sqr": "甲", "sqrq": "2024-01-01", "sqggr": None, "flzt": "x"}),
-        json.dumps({"sqh": "CN3", "mc": "a", "lx": "发明", "sqr": ["甲", 3], "sqrq": "2024-01-01", "sqggr": None, "flzt": "x"}),
-        json.dumps({"sqh": "CN4", "mc": "a", "lx": "发明", "sqr": [], "sqrq": "2024-02-30", "sqggr": None, "flzt": "x"}),
+        patent("CN1", ["甲"]),
+        patent("CN2", "甲"),
+        patent("CN3", ["甲", 3]),
+        patent("CN4", [], "2024-02-30"),
     ]).encode("utf-8"))
     result = land(["cnipa_patents"], tmp_path, root, partition="2024")
     assert result.success and [r["application_number"] for r in bronze(tmp_path, "cnipa_patents", "2024")] == ["CN1"]

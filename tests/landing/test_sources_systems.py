@@ -51,7 +51,8 @@ def test_registry_lands_identically_from_every_backend(admin_url: str, tmp_path:
                    [{k: v for k, v in r.items() if k != "_delivery_sha256"} for r in b], ds
     finally:
         with admin.connect() as con:
-            con.execute(sa.text(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if "postgres" in admin_url else "")))
+            force = " WITH (FORCE)" if "postgres" in admin_url else ""
+            con.execute(sa.text(f"DROP DATABASE IF EXISTS {name}{force}"))
         admin.dispose()
 
 

@@ -65,7 +65,7 @@ def test_a_suite_names_what_failed_with_samples(tmp_path):
 
 
 def id_number(body: str) -> str:
-    return body + pii.ID_CHECK[sum(int(d) * w for d, w in zip(body, pii.ID_WEIGHTS)) % 11]
+    return body + pii.ID_CHECK[sum(int(d) * w for d, w in zip(body, pii.ID_WEIGHTS, strict=True)) % 11]
 
 
 def test_pii_scan_finds_personal_data_and_only_that(tmp_path):

@@ -44,7 +44,7 @@ ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def org_code(body: str) -> str:
     """GB 11714: 8 body characters + check (weights 3 7 9 10 5 8 4 2; 11 - sum mod 11, 10 -> X, 11 -> 0)."""
     assert len(body) == 8, body
-    total = sum(ORG_ALPHABET.index(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2)))
+    total = sum(ORG_ALPHABET.index(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
     check = 11 - total % 11
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
@@ -377,7 +377,8 @@ ECO_YEAR = "2024"
 ECO_ROWS = [
     ("E02", "001", "U", E["E02"].name, "软件和信息技术服务业", None, None, None, None, 0.12),  # the branch's own
     ("E07", "001", "P", E["E07"].name, "专用设备制造业", 1.8, 0.21, 0.35, 2.4, 3.6),
-    ("E15", "001", "P", E["E15"].name, "计算机、通信和其他电子设备制造业", "1.25", 0.1, None, 0.8, 5.2),  # a number as text
+    # a number as text
+    ("E15", "001", "P", E["E15"].name, "计算机、通信和其他电子设备制造业", "1.25", 0.1, None, 0.8, 5.2),
     ("E27", "002", "P", E["E27"].name, "医药制造业", 6.4, 0.9, 1.1, 1.6, 2.2),
     ("E03", "001", "P", "华锦（成都）生物医药有限公司", "医药制造业", 8.2, 1.1, 0.6, 1.9, 4.1),
 ]
@@ -385,11 +386,13 @@ ECO_ROWS = [
 # ---------------------------------------------------------------------------------------------------------------
 # S8 most: (证书编号, 企业名称 as written, 统一社会信用代码 as written, 发证日期, 有效期, 技术领域, owner)
 
-FULL_WIDTH = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
+FULL_WIDTH = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                           "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
 MOST_ROWS = [
     ("GR202351000123", E["E01"].name, E["E01"].uscc, "2023-10-16", "3", "电子信息", "E01"),
     # full-width letters and a space in the name, a full-width code
-    ("GR202451000456", "成都新峰ＡＩ科技 有限公司", E["E09"].uscc.translate(FULL_WIDTH), "2024/12/06", "3", "电子信息", "E09"),
+    ("GR202451000456", "成都新峰ＡＩ科技 有限公司", E["E09"].uscc.translate(FULL_WIDTH), "2024/12/06", "3", "电子信息",
+     "E09"),
     ("GR202251000789", E["E18"].name, "", "2022-11-02", "3", "新材料", "E18"),
     ("GR202351000999", E["E28"].name, E["E28"].uscc, "20231016", "3", "电子信息", "E28"),
     ("GR202451001234", E["E19"].name, E["E19"].uscc, "2024-12-06", "3", "生物与新医药", "E19"),
@@ -537,7 +540,8 @@ def write_samr(root: Path) -> None:
     ])
     con.executemany("INSERT INTO T_JYYC VALUES (?,?,?,?,?,?)", [
         (E["E20"].pripid, E["E20"].uscc, E["E20"].name, "未按规定期限公示年度报告", "2025-07-15", None),
-        (E["E23"].pripid, E["E23"].uscc, E["E23"].name, "通过登记的住所或者经营场所无法联系", "2023-07-01", "2024-02-20"),
+        (E["E23"].pripid, E["E23"].uscc, E["E23"].name, "通过登记的住所或者经营场所无法联系", "2023-07-01",
+         "2024-02-20"),
     ])
     con.commit()
     con.close()

@@ -21,7 +21,8 @@ import pytest
 
 from simulator import codes
 
-TAX_HEADER = ["纳税人识别号", "纳税人名称", "所属期", "增值税", "企业所得税", "其他税费", "税收合计", "销售收入", "主管税务机关"]
+TAX_HEADER = ["纳税人识别号", "纳税人名称", "所属期", "增值税", "企业所得税", "其他税费", "税收合计", "销售收入",
+              "主管税务机关"]
 GRID_HEADER = ["户号", "户名", "用电地址", "用电类别", "电压等级", "抄表年月", "有功电量", "电费"]
 MIIT_HEADER = ["企业名称", "统一社会信用代码", "认定类型", "级别", "认定年度", "有效期至"]
 MOST_HEADER = ["证书编号", "企业名称", "统一社会信用代码", "发证日期", "有效期", "技术领域"]
@@ -60,7 +61,8 @@ def test_layout(small_root: Path):
     assert (small_root / "miit" / "企业认定名单.csv").is_file()
     assert (small_root / "most" / "高新技术企业名单.csv").is_file()
     assert sorted(p.name for p in (small_root / "eco").iterdir()) == ["排污许可_2024.jsonl", "排污许可_2025.jsonl"]
-    assert sorted(p.name for p in (small_root / "cnipa").iterdir()) == [f"patents_{y}.jsonl" for y in (2023, 2024, 2025)]
+    assert sorted(p.name for p in (small_root / "cnipa").iterdir()) == [
+        f"patents_{y}.jsonl" for y in (2023, 2024, 2025)]
     assert (small_root / "land" / "宗地登记.csv").is_file()
 
 
@@ -113,7 +115,7 @@ def test_registry(small_root: Path):
     industries = {line.split(",")[1] for line in (Path(__file__).parents[2] / "dbt_project" / "seeds" /
                                                   "gbt4754_2017.csv").read_text(encoding="utf-8").splitlines()[1:]}
     names = set()
-    for pripid, uscc, regno, name, enttype, est, state, can, regorg, industry, park, cur in rows:
+    for pripid, uscc, regno, name, enttype, est, state, can, regorg, industry, _park, cur in rows:
         assert len(pripid) == 36
         assert (regno is None) == (est >= "2015-10-01"), (est, regno)
         if regno:
@@ -251,5 +253,6 @@ def test_economically_coherent(small_root: Path):
              r as (select rank() over (order by tx.v) a, rank() over (order by gr.v) b from tx join gr using (pripid))
         select corr(a, b) from r""").fetchone()[0]
     assert rho > 0.5
-    above = con.execute("""select count(distinct source_record_key) from t where source_system = 'stats'""").fetchone()[0]
+    above = con.execute(
+        """select count(distinct source_record_key) from t where source_system = 'stats'""").fetchone()[0]
     assert 0.025 < above / 1500 < 0.08

@@ -18,7 +18,8 @@ def rows(path: Path, encoding: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_bytes().decode(encoding))))
 
 
-@pytest.mark.parametrize("source,name,encoding", [("tax", "税收_202511.csv", "gbk"), ("grid", "用电量_202511.csv", "utf-8")])
+@pytest.mark.parametrize("source,name,encoding",
+                         [("tax", "税收_202511.csv", "gbk"), ("grid", "用电量_202511.csv", "utf-8")])
 def test_redelivery_corrects_in_place(tmp_path: Path, small_root: Path, source, name, encoding):
     root = tmp_path / "root"
     shutil.copytree(small_root, root)

@@ -68,5 +68,6 @@ def test_registry_round_trips(admin_url: str, tmp_path: Path, sqlite_reference: 
     finally:
         sa.create_engine(url).dispose()
         with admin.connect() as con:
-            con.execute(sa.text(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if "postgres" in admin_url else "")))
+            force = " WITH (FORCE)" if "postgres" in admin_url else ""
+            con.execute(sa.text(f"DROP DATABASE IF EXISTS {name}{force}"))
         admin.dispose()

@@ -70,9 +70,11 @@ def test_compositions_of_two(kinds, name):
     if name:
         assert written == name
     if "traditional" in kinds:
-        assert written != "东莞市华鑫电子科技有限责任公司" and zhconv(written, "zh-hans") == "东莞市华鑫电子科技有限责任公司"
+        assert written != "东莞市华鑫电子科技有限责任公司"
+        assert zhconv(written, "zh-hans") == "东莞市华鑫电子科技有限责任公司"
     if "site_suffix" in kinds:
-        assert written.startswith("东莞市华鑫电子科技有限责任公司") and len(written) > len("东莞市华鑫电子科技有限责任公司")
+        assert written.startswith("东莞市华鑫电子科技有限责任公司")
+        assert len(written) > len("东莞市华鑫电子科技有限责任公司")
 
 
 def test_three_at_once_in_brackets():
@@ -92,8 +94,10 @@ def test_division_moved_and_respelled():
     # behind the trade name (with or, typed carelessly, without brackets) or before the legal form
     assert set(moved) == {"华鑫（东莞）电子科技有限公司", "华鑫东莞电子科技有限公司", "华鑫电子科技（东莞）有限公司"}
     respelled, done = vary(rng(), HUAXIN, None, ["division_respelled"], SPELLINGS, TOWNS)
-    assert done == ("division_respelled",) and respelled in ("广东省东莞市华鑫电子科技有限公司", "东莞华鑫电子科技有限公司")
-    added, done = vary(rng(), HUAXIN._replace(division=None, position=OMITTED), None, ["division_added"], SPELLINGS, TOWNS)
+    assert done == ("division_respelled",)
+    assert respelled in ("广东省东莞市华鑫电子科技有限公司", "东莞华鑫电子科技有限公司")
+    added, done = vary(rng(), HUAXIN._replace(division=None, position=OMITTED), None, ["division_added"], SPELLINGS,
+                       TOWNS)
     assert (added, done) == ("东莞市华鑫电子科技有限公司", ("division_added",))
 
 
@@ -215,7 +219,8 @@ def test_registry_writes_the_division_in_every_legal_position(small_root: Path):
         "select ENTNAME from T_SCZTDJ where ENTTYPE in ('1100', '1200')")]
     after_trade = sum(bool(re.match(r"^[^（]{2,3}（[^）]+）", n)) for n in names)
     before_form = sum(bool(re.search(r"（[^）]+）(有限公司|有限责任公司|股份有限公司)$", n)) for n in names)
-    omitted = sum(not re.match(r"^(东莞|广东|义乌|浙江|绍兴|上虞|柯桥|张家港|江苏)", n) and "（" not in n for n in names)
+    omitted = sum(not re.match(r"^(东莞|广东|义乌|浙江|绍兴|上虞|柯桥|张家港|江苏)", n) and "（" not in n
+                  for n in names)
     n = len(names)
     assert 0.06 < after_trade / n < 0.15 and 0.02 < before_form / n < 0.09 and 0.02 < omitted / n < 0.09, (
         after_trade, before_form, omitted, n)
@@ -231,7 +236,8 @@ def test_holders_that_are_not_the_enterprise(records):
 
 
 def test_enterprises_registered_elsewhere_share_local_name_cores(records, small_root: Path):
-    registered = [r[0] for r in sqlite3.connect(small_root / "samr" / "samr.db").execute("select ENTNAME from T_SCZTDJ")]
+    registered = [r[0] for r in sqlite3.connect(small_root / "samr" / "samr.db").execute(
+        "select ENTNAME from T_SCZTDJ")]
     external = [r for r in records if r["owner_kind"] == "external_enterprise"]
     assert all(r["pripid"] is None for r in external)
     twins = [r for r in external if any(name.endswith(r["written"][-8:]) for name in registered)]

@@ -33,7 +33,8 @@ def test_mu_efficiency_follows_the_method_in_the_seeds(default_warehouse):
     e = evaluated.copy()
     e["scope"] = np.where(e["operating_revenue_yuan"].notna(), "above_scale", "below_scale")
     e["is_new"] = pd.to_datetime(e["founded_on"]) > pd.to_datetime((e["fiscal_year"] - 2).astype(str) + "-12-31")
-    emissions = e[["cod_t", "ammonia_nitrogen_t", "sulfur_dioxide_t", "nitrogen_oxides_t", "vocs_t"]].astype(float).fillna(0).sum(axis=1)
+    pollutants = ["cod_t", "ammonia_nitrogen_t", "sulfur_dioxide_t", "nitrogen_oxides_t", "vocs_t"]
+    emissions = e[pollutants].astype(float).fillna(0).sum(axis=1)
     f = lambda c: e[c].astype(float)  # noqa: E731
     nz = lambda s: s.where(s != 0)  # noqa: E731
     values = pd.DataFrame({
@@ -49,7 +50,8 @@ def test_mu_efficiency_follows_the_method_in_the_seeds(default_warehouse):
             .query("not is_new")
             .melt(id_vars=["enterprise_code", "fiscal_year", "scope", "is_new"], var_name="indicator")
             .merge(method, on=["scope", "indicator"]))
-    long["benchmark"] = long.groupby(["fiscal_year", "scope", "indicator"])["value"].transform("mean") * long["benchmark_multiple"]
+    long["benchmark"] = (long.groupby(["fiscal_year", "scope", "indicator"])["value"].transform("mean")
+                         * long["benchmark_multiple"])
     long["score"] = (long["value"] / long["benchmark"]).clip(upper=long["score_cap"], lower=0) * long["weight"]
     long["score"] = long["score"].fillna(long.groupby(["fiscal_year", "scope", "indicator"])["score"].transform("mean"))
     totals = long.groupby(["enterprise_code", "fiscal_year", "scope"], as_index=False)["score"].sum()
@@ -64,8 +66,8 @@ def test_mu_efficiency_follows_the_method_in_the_seeds(default_warehouse):
     for (_, scope), group in evaluated_rows.groupby(["fiscal_year", "scope"]):
         order = group.sort_values(["score", "enterprise_code"], ascending=[False, True]).reset_index(drop=True)
         share = order.index / len(order)
-        expected = pd.cut(share, bins=list(classes["rank_share_from"]) + [1.0], labels=list(classes["evaluation_class"]),
-                          right=False)
+        expected = pd.cut(share, bins=list(classes["rank_share_from"]) + [1.0],
+                          labels=list(classes["evaluation_class"]), right=False)
         assert list(order["evaluation_class"]) == list(expected.astype(str)), scope
         counts = order["evaluation_class"].value_counts(normalize=True)
         assert abs(counts["A"] - 0.20) < 0.01 and abs(counts["D"] - 0.05) < 0.01, scope

@@ -53,7 +53,8 @@ def _write_csv(path: Path, rows: list[list[str]]) -> Path:
 class City:
     def __init__(self, root: Path, home: Path, parks_file: Path, chains_file: Path, result: dg.ExecuteInProcessResult,
                  wuhou_pripid: str, retired_pripid: str):
-        self.root, self.home, self.parks_file, self.chains_file, self.result = root, home, parks_file, chains_file, result
+        self.root, self.home, self.parks_file, self.chains_file = root, home, parks_file, chains_file
+        self.result = result
         self.wuhou_pripid, self.retired_pripid = wuhou_pripid, retired_pripid
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -66,7 +67,8 @@ class City:
     def check(self, asset: str, prefix: str) -> dg.AssetCheckEvaluation:
         found = [e for e in self.result.get_asset_check_evaluations()
                  if e.asset_key.path[-1] == asset and e.check_name.startswith(prefix)]
-        assert len(found) == 1, [(e.asset_key.path[-1], e.check_name) for e in self.result.get_asset_check_evaluations()]
+        assert len(found) == 1, [(e.asset_key.path[-1], e.check_name)
+                                 for e in self.result.get_asset_check_evaluations()]
         return found[0]
 
 
@@ -222,7 +224,8 @@ def test_regions_have_names_for_any_division_of_the_country(city):
     assert set(table["division_code"]) <= set(regions.index)
     listed = regions[regions["in_gbt2260"].astype(bool)]
     assert listed["division_name"].notna().all() and listed["province_name"].notna().all()
-    assert regions.loc["110105", ["division_name", "city_name", "province_name"]].tolist() == ["朝阳区", "北京市", "北京市"]
+    assert regions.loc["110105", ["division_name", "city_name", "province_name"]].tolist() == [
+        "朝阳区", "北京市", "北京市"]
     # every registry entity whose division is in the table has all three names
     known = e[e["division_code"].isin(table["division_code"])]
     assert len(known) > 1000 and known[["division_name", "province_name"]].notna().all().all()
@@ -237,8 +240,11 @@ def test_an_added_chain_is_mapped_from_the_chains_file(city):
     for _, segment, _, node, codes, keywords in ADDED_CHAIN:
         prefixes = [c.strip() for c in codes.replace("；", ";").split(";") if c.strip()]
         words = [k.strip() for k in keywords.split(";") if k.strip()]
-        members = enterprises[enterprises["industry_code"].fillna("").map(lambda c: any(c.startswith(p) for p in prefixes))
-                              | enterprises["enterprise_name"].map(lambda n: any(w in n for w in words))]
+        # map calls each lambda at once; the defaults bind this node's lists explicitly all the same (B023)
+        in_industry = enterprises["industry_code"].fillna("").map(
+            lambda c, prefixes=prefixes: any(c.startswith(p) for p in prefixes))
+        named = enterprises["enterprise_name"].map(lambda n, words=words: any(w in n for w in words))
+        members = enterprises[in_industry | named]
         got = chain[(chain["node"] == node) & chain["enterprise_code"].notna()]
         assert set(got["enterprise_code"]) == set(members["enterprise_code"]), node
         assert (chain.loc[chain["node"] == node, "segment"] == segment).all()
@@ -246,7 +252,8 @@ def test_an_added_chain_is_mapped_from_the_chains_file(city):
     # the default chains are all still there
     default = pd.read_csv(SEEDS / "industrial_chains.csv", dtype=str)
     got_nodes = city.query("select distinct chain, node from marts.mart_industry_chain")
-    assert set(zip(default["chain"], default["node"])) <= set(zip(got_nodes["chain"], got_nodes["node"]))
+    assert set(zip(default["chain"], default["node"], strict=True)) <= set(
+        zip(got_nodes["chain"], got_nodes["node"], strict=True))
 
 
 def _dbt_run_parks(city: City, parks_file: str) -> subprocess.CompletedProcess:

@@ -39,7 +39,8 @@ def test_dbt_build_succeeds(default_warehouse):
 
 def test_precision_and_recall_against_ground_truth(default_warehouse):
     root, home, result = default_warehouse
-    rows = {r["source_system"]: r for r in measure(home / "warehouse.duckdb", root / "_truth" / "source_records.parquet")}
+    measured = measure(home / "warehouse.duckdb", root / "_truth" / "source_records.parquet")
+    rows = {r["source_system"]: r for r in measured}
     overall = rows["all"]
     print("\n" + "\n".join(f"{s:6} records {r['records']:6} linked {r['linked']:6} precision {r['precision']:.4f} "
                            f"recall {r['recall']:.4f}" for s, r in rows.items()))
@@ -59,7 +60,8 @@ def test_xref_has_exactly_one_row_per_source_record(default_warehouse):
         "samr": f"select pripid from read_parquet('{bronze}/samr/entities/*.parquet')",
         "tax": f"select trim(taxpayer_id) from read_parquet('{bronze}/tax/returns/*.parquet')",
         "stats": f"select trim(unit_code) from read_parquet('{bronze}/stats/indicators/*.parquet')",
-        "miit": f"select recognition_type || '|' || trim(enterprise_name) from read_parquet('{bronze}/miit/recognitions/*.parquet')",
+        "miit": f"select recognition_type || '|' || trim(enterprise_name) "
+                f"from read_parquet('{bronze}/miit/recognitions/*.parquet')",
         "hrss": f"select trim(employer_number) from read_parquet('{bronze}/hrss/employers/*.parquet')",
         "grid": f"select trim(account_number) from read_parquet('{bronze}/grid/consumption/*.parquet')",
         "eco": f"select trim(permit_number) from read_parquet('{bronze}/eco/permits/*.parquet')",
@@ -93,15 +95,16 @@ def test_persons_and_institutions_never_get_a_code(default_warehouse):
 def test_enterprise_codes_format_and_uniqueness(default_warehouse):
     _, home, _ = default_warehouse
     con = warehouse(home)
-    rows = con.execute("select enterprise_code, sequence_number, is_external, pripid from resolution.int_enterprise_codes"
-                       ).fetchall()
+    rows = con.execute("select enterprise_code, sequence_number, is_external, pripid "
+                       "from resolution.int_enterprise_codes").fetchall()
     assert len({r[0] for r in rows}) == len(rows) == len({r[1] for r in rows})
     weights = [1, 3, 9, 27, 19, 26, 16, 17, 20]
     for code, seq, external, pripid in rows:
         assert len(code) == 12 and code.startswith("QY") and code[2:11] == f"{seq:09d}"
-        assert code[11] == gb.USCC_CHARS[sum(int(d) * w for d, w in zip(code[2:11], weights)) % 31]
+        assert code[11] == gb.USCC_CHARS[sum(int(d) * w for d, w in zip(code[2:11], weights, strict=True)) % 31]
         assert external == (pripid is None)
-    assert con.execute("select count(*) from resolution.int_enterprise_codes where not is_external").fetchone()[0] == 15_000
+    local = con.execute("select count(*) from resolution.int_enterprise_codes where not is_external").fetchone()[0]
+    assert local == 15_000
 
 
 def test_codes_are_stable_when_the_sources_change(tmp_path, small_root):
@@ -131,10 +134,12 @@ def test_codes_are_stable_when_the_sources_change(tmp_path, small_root):
 
     db = sqlite3.connect(root / "samr" / "samr.db")
     db.execute("update T_SCZTDJ set ENTNAME = ? where PRIPID = ?", ("张家港市焕新更名科技有限公司", renamed_pripid))
-    db.execute("insert into T_BGXX values (?, '名称', ?, ?, '2025-12-01')", (renamed_pripid, old_name, "张家港市焕新更名科技有限公司"))
+    db.execute("insert into T_BGXX values (?, '名称', ?, ?, '2025-12-01')",
+               (renamed_pripid, old_name, "张家港市焕新更名科技有限公司"))
     new_uscc = gb.make_uscc("9", "1", "320582", "MA777777" + gb.org_check_char("MA777777"))
     db.execute("insert into T_SCZTDJ (PRIPID, UNISCID, ENTNAME, ENTTYPE, ESTDATE, REGSTATE, REGORG, INDUSTRYCO) "
-               "values ('NEW-ENTERPRISE-0001', ?, '张家港市全新注册科技有限公司', '1100', '2025-12-15', '1', '320582', '6513')",
+               "values ('NEW-ENTERPRISE-0001', ?, '张家港市全新注册科技有限公司', '1100', '2025-12-15', '1', '320582', "
+               "'6513')",
                (new_uscc,))
     # ... which now registers here (moves in): its external code must retire in favour of the local one
     db.execute("insert into T_SCZTDJ (PRIPID, UNISCID, ENTNAME, ENTTYPE, ESTDATE, REGSTATE, REGORG, INDUSTRYCO) "
@@ -158,7 +163,8 @@ def test_codes_are_stable_when_the_sources_change(tmp_path, small_root):
     assert after[f"uscc:{moving_uscc}"] == moving_code  # the retired code is kept, never reused
     assert con.execute("select survivor_code, reason from marts.enterprise_code_history where retired_code = ?",
                        [moving_code]).fetchall() == [(survivor, "registered_locally")]
-    assert con.execute("select count(*) from marts.dim_enterprise where enterprise_code = ?", [moving_code]).fetchone()[0] == 0
+    assert con.execute("select count(*) from marts.dim_enterprise where enterprise_code = ?",
+                       [moving_code]).fetchone()[0] == 0
     linked = con.execute("select distinct enterprise_code from marts.xref_source_record where source_system = 'tax' "
                          "and source_record_key = ?", [moving_uscc]).fetchall()
     assert linked == [(survivor,)]
@@ -179,7 +185,8 @@ def _build_resolution(home: Path) -> None:
 
     project = Path(__file__).resolve().parents[2] / "dbt_project"
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select", "+xref_source_record", "+int_enterprise_code_merges",
+        [str(Path(sys.executable).parent / "dbt"), "build",
+         "--select", "+xref_source_record", "+int_enterprise_code_merges",
          "--indirect-selection", "cautious", "--project-dir", str(project), "--profiles-dir", str(project),
          "--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")],
         env={**os.environ, "LAKEHOUSE_HOME": str(home)}, capture_output=True, text=True)
@@ -212,8 +219,8 @@ def test_a_merge_is_undone_when_its_evidence_goes(tmp_path, small_root):
     land_everything(root, home)
     _build_resolution(home)
     con = warehouse(home)
-    survivor = con.execute("select enterprise_code from resolution.int_enterprise_codes where anchor = 'samr:MOVED-IN-0001'"
-                           ).fetchone()[0]
+    survivor = con.execute("select enterprise_code from resolution.int_enterprise_codes "
+                           "where anchor = 'samr:MOVED-IN-0001'").fetchone()[0]
     assert con.execute("select survivor_code, reason from resolution.int_enterprise_code_merges where retired_code = ?",
                        [moving_code]).fetchall() == [(survivor, "registered_locally")]
     assert con.execute("select distinct enterprise_code from marts.xref_source_record where source_system = 'tax' "
@@ -259,7 +266,8 @@ def _written_by_a_department(name: str, kinds: list[str], divisions: list[str], 
     """The registered name written with each variation in `kinds`, composed in this order."""
     chain, rest = _division_chain(name, divisions)
     for kind in kinds:
-        if kind == "bracketed" and chain:      # 字号（行政区划）行业有限公司, the trade name being the first 2-3 characters
+        if kind == "bracketed" and chain:
+            # 字号（行政区划）行业有限公司, the trade name being the first 2-3 characters
             name = rest[:2] + "（" + _short(chain[0]) + "）" + rest[2:]
         elif kind == "dropped" and chain:
             name = rest
@@ -293,9 +301,8 @@ def test_real_world_name_forms_link_and_strangers_never_do(tmp_path, small_root)
 
     home = tmp_path / "home"
     land_everything(small_root, home)
-    divisions = sorted({r["division_name"] for r in csv.DictReader(
-        (Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "gbt2260_divisions.csv").open(encoding="utf-8"))},
-        key=len, reverse=True)
+    seed = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "gbt2260_divisions.csv"
+    divisions = sorted({r["division_name"] for r in csv.DictReader(seed.open(encoding="utf-8"))}, key=len, reverse=True)
     truth = small_root / "_truth" / "source_records.parquet"
     bronze = home / "lake" / "bronze"
     s2t = opencc.OpenCC("s2t").convert
@@ -316,7 +323,7 @@ def test_real_world_name_forms_link_and_strangers_never_do(tmp_path, small_root)
         chosen = sorted(rnd.sample(kinds, rnd.choice([1, 2, 3])), key=kinds.index)
         rewritten[account] = (_written_by_a_department(name, chosen, divisions, s2t), pripid, len(chosen))
     strangers = {}
-    for i, (account, name, _) in enumerate(rows[400:600]):
+    for i, (_account, name, _) in enumerate(rows[400:600]):
         chain, rest = _division_chain(name, divisions)
         strangers[f"STRANGER{i:03d}"] = rnd.choice(["成都市", "北京市海淀区", "重庆市渝北区", "四川省"]) + rest
     con.execute("create table renamed(account varchar, name varchar)")
@@ -330,7 +337,8 @@ def test_real_world_name_forms_link_and_strangers_never_do(tmp_path, small_root)
     sample = max((bronze / "grid" / "consumption").glob("*.parquet"), key=lambda p: p.stat().st_size)
     con.execute("create table strangers(account varchar, name varchar)")
     con.executemany("insert into strangers values (?, ?)", list(strangers.items()))
-    con.execute(f"""copy (select g.* replace (s.account as account_number, s.name as account_holder, null as supply_address)
+    con.execute(f"""copy (select g.* replace (s.account as account_number, s.name as account_holder,
+                                                null as supply_address)
                           from (select * from read_parquet('{sample}') limit 1) g, strangers s)
                     to '{sample.parent}/strangers.parquet' (format parquet)""")
     external = {}
