@@ -117,6 +117,9 @@ def file_deliveries(sources: Path) -> list[tuple[Dataset, Path]]:
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """LOAD a DuckDB extension if this DuckDB has one, without the network: from its PyPI wheel
     (duckdb-extension-<name>, which DuckDB 1.x has and 2.0 has not) or from the local extension directory."""
+    if con.execute("SELECT count(*) FROM duckdb_extensions() WHERE extension_name = $n AND loaded",
+                   {"n": name}).fetchone()[0]:
+        return True
     spec = importlib.util.find_spec(f"duckdb_extension_{name}")
     if spec and spec.submodule_search_locations:
         for folder in spec.submodule_search_locations:
@@ -130,32 +133,51 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         return False
 
 
-def _transcoded(path: Path, work: Path) -> Path:
-    """The GBK file as UTF-8 beside the work files: CPython's decoder, the fastest one this DuckDB can use."""
-    out = work / f"{path.stem}.utf8.csv"
-    out.write_bytes(path.read_bytes().decode("gb18030").encode("utf-8"))
-    return out
+# how a GBK delivery reaches DuckDB, whose CSV reader decodes UTF-8 only unless the encodings extension is loaded
+GBK_METHODS = {
+    "encodings": "read_csv(encoding='gb18030'), encodings extension",
+    "transcode": "CPython gb18030 decode to a UTF-8 file, then read_csv",
+    "pyarrow": "pyarrow.csv read_csv(encoding='gb18030') to Arrow, then DuckDB",
+}
 
 
-def engine_read(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, work: Path) -> tuple[str, dict, str]:
+def gbk_read(con: duckdb.DuckDBPyConnection, path: Path, work: Path, method: str) -> tuple[str, dict]:
+    """(SELECT, parameters) reading a GBK file by `method` (GBK_METHODS); gb18030, a superset of GBK, as the
+    pipeline decodes it (readers.decode)."""
+    if method == "encodings":
+        if not load_extension(con, "encodings"):
+            raise RuntimeError(f"DuckDB {duckdb.__version__} has no encodings extension here")
+        return "SELECT * FROM read_csv($path, encoding = 'gb18030')", {"path": str(path)}
+    if method == "transcode":
+        utf8 = work / f"{path.stem}.utf8.csv"
+        utf8.write_bytes(path.read_bytes().decode("gb18030").encode("utf-8"))
+        return "SELECT * FROM read_csv($path)", {"path": str(utf8)}
+    import pyarrow.csv as pv
+
+    con.register("gbk_rows", pv.read_csv(path, read_options=pv.ReadOptions(encoding="gb18030")))
+    return "SELECT * FROM gbk_rows", {}
+
+
+def engine_read(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, work: Path,
+                gbk: str | None = None) -> tuple[str, dict, str]:
     """(SELECT, parameters, method): the engine's plain read of one delivery, every column as the engine reads it
     by default (its own type detection), no typing rules, no quarantine, no archive. Whatever must happen
-    before DuckDB can read the file (a GBK transcode, an xlsx read outside DuckDB) happens here, inside the timing."""
+    before DuckDB can read the file (a GBK decode, an xlsx read outside DuckDB) happens here, inside the timing.
+    A GBK file is read by `gbk` (GBK_METHODS), by default the encodings extension where this DuckDB has it, else
+    the transcode (the faster of the other two at 1M, benchmarks/NOTES.md)."""
     if ds.format == "csv":
         if ds.encoding == "gbk":
-            if load_extension(con, "encodings"):
-                return "SELECT * FROM read_csv($path, encoding = 'gbk')", {"path": str(path)}, \
-                    "read_csv(encoding='gbk'), encodings extension"
-            utf8 = _transcoded(path, work)
-            return "SELECT * FROM read_csv($path)", {"path": str(utf8)}, \
-                "CPython gb18030 decode to a UTF-8 file, then read_csv (DuckDB has no GBK decoder here)"
+            if gbk is None:
+                gbk = "encodings" if load_extension(con, "encodings") else "transcode"
+            select, params = gbk_read(con, path, work, gbk)
+            return select, params, GBK_METHODS[gbk]
         return "SELECT * FROM read_csv($path)", {"path": str(path)}, "read_csv"
     if ds.format == "jsonl":
         return "SELECT * FROM read_json($path, format = 'newline_delimited')", {"path": str(path)}, "read_json"
     sheet, first = ds.extra["sheet"], ds.extra["first_data_row"]
     if load_extension(con, "excel"):
         return (f"SELECT * FROM read_xlsx($path, sheet = $sheet, range = 'A{first}:Z1048576', header = false, "
-                "stop_at_empty = false, all_varchar = true)", {"path": str(path), "sheet": sheet},
+                "stop_at_empty = true, all_varchar = true)", {"path": str(path), "sheet": sheet},
                 "read_xlsx, excel extension")
     import pyarrow as pa
     from python_calamine import CalamineWorkbook  # what the pipeline reads xlsx with
@@ -168,26 +190,25 @@ def engine_read(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, work: P
     return "SELECT * FROM xlsx_rows", {}, "python-calamine to Arrow (DuckDB has no xlsx reader here)"
 
 
-def engine_landing(sources: Path, work: Path, only: set[str] | None = None) -> dict:
+def engine_landing(sources: Path, work: Path, only: set[str] | None = None, gbk: str | None = None) -> dict:
     """Per file-based source: every delivery copied to Parquet by the engine alone (`engine_read`, then COPY ... TO
-    parquet with zstd, as the pipeline writes), one connection per file as the pipeline opens one per delivery:
-    files, rows, bytes, seconds and how it was read."""
+    parquet with zstd, as the pipeline writes): files, rows, bytes, seconds and how it was read. One in-memory
+    database per source, its start and any extension's LOAD timed with the source's first file (the encodings
+    extension takes about 1.5 s to load, once per database)."""
     out_dir = work / "engine_landing"
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     per_source: dict[str, dict] = {}
+    cons: dict[str, duckdb.DuckDBPyConnection] = {}
     try:
         for i, (ds, path) in enumerate(file_deliveries(sources)):
             if only and ds.source not in only:
                 continue
             target = out_dir / f"{i}.parquet"
             t0 = time.perf_counter()
-            con = duckdb.connect()
-            try:
-                select, params, method = engine_read(con, ds, path, out_dir)
-                con.execute(f"COPY ({select}) TO $target {PARQUET}", {**params, "target": str(target)})
-            finally:
-                con.close()
+            con = cons.get(ds.source) or cons.setdefault(ds.source, duckdb.connect())
+            select, params, method = engine_read(con, ds, path, out_dir, gbk)
+            con.execute(f"COPY ({select}) TO $target {PARQUET}", {**params, "target": str(target)})
             seconds = time.perf_counter() - t0
             s = per_source.setdefault(ds.source, {"files": 0, "rows": 0, "bytes": 0, "seconds": 0.0, "method": method})
             s["files"] += 1
@@ -197,6 +218,8 @@ def engine_landing(sources: Path, work: Path, only: set[str] | None = None) -> d
             for f in out_dir.iterdir():
                 f.unlink()
     finally:
+        for con in cons.values():
+            con.close()
         shutil.rmtree(out_dir, ignore_errors=True)
     for s in per_source.values():
         s["seconds"] = round(s["seconds"], 2)
