@@ -4,7 +4,8 @@
     forms that are words of industries (GB/T 4754 names) or of legal forms: 合作 (合作市) in 专业合作社, 资源 (资源县)
     in 人力资源, 石棉 (石棉县) in 石棉制品, 港口 (港口区).
     Grain: one row per name form and division (朝阳 names four divisions). -#}
-{%- set ethnic_groups = '蒙古|回|藏|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|高山|拉祜|水|东乡|纳西|景颇|柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺' %}
+{%- set ethnic_groups = '蒙古|回|藏|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|高山|拉祜|水|东乡|纳西|景颇|柯尔克孜|土|达斡尔'
+    ~ '|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺' %}
 with divisions as (
     -- the seed's codes are 6 digits; dbt may load them as integers
     select lpad(cast(division_code as varchar), 6, '0') as division_code, division_name, cast(level as integer) as level
@@ -15,12 +16,14 @@ forms as (
     select division_code, level, division_name as name_form, 'full' as form_kind from divisions
     union all
     -- autonomous units: the unit word and the peoples named before it (GB 3304 names, 族 optional)
-    select division_code, level,
+    select
+        division_code, level,
         {{ regex_extract('division_name', '^(.{2,}?)(?:(?:' ~ ethnic_groups ~ ')族?)*自治(?:区|州|县|旗)$', 1) }}, 'short'
     from divisions
     where {{ regex_contains('division_name', '自治(区|州|县|旗)$') }}
     union all
-    select division_code, level,
+    select
+        division_code, level,
         {{ regex_extract('division_name', '^(.{2,}?)(?:特别行政区|地区|林区|特区|省|市|区|县|旗|盟)$', 1) }}, 'short'
     from divisions
     where not {{ regex_contains('division_name', '自治(区|州|县|旗)$') }}
@@ -43,4 +46,4 @@ word_forms as (
 select distinct name_form, division_code, level, form_kind
 from forms
 where length(name_form) >= 2
-    and (form_kind = 'full' or name_form not in (select name_form from word_forms))
+    and (form_kind = 'full' or name_form not in (select w.name_form from word_forms w))

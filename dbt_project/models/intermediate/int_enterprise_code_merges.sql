@@ -12,18 +12,20 @@ with codes as (
 ),
 
 registered as (
-    select external.enterprise_code as retired_code, local.enterprise_code as survivor_code,
+    select
+        external_code.enterprise_code as retired_code, local_code.enterprise_code as survivor_code,
         'registered_locally' as reason
-    from codes external
-    join {{ ref('stg_samr__entities') }} r on r.uscc = external.uscc
-    join codes local on local.anchor = 'samr:' || r.pripid
-    where external.is_external
+    from codes external_code
+    join {{ ref('stg_samr__entities') }} r on r.uscc = external_code.uscc
+    join codes local_code on local_code.anchor = 'samr:' || r.pripid
+    where external_code.is_external
 ),
 
 -- an external code whose records the ladder now ties to one registry entity, with no record of that USCC left
 -- unlinked: the same enterprise
 records_by_code as (
-    select r.code,
+    select
+        r.code,
         min(l.pripid) as pripid,
         count(distinct l.pripid) as entities,
         count(*) filter (where l.pripid is null) as unlinked_records
@@ -34,12 +36,14 @@ records_by_code as (
 ),
 
 resolved as (
-    select external.enterprise_code, local.enterprise_code, 'resolved_locally'
-    from codes external
-    join records_by_code k on k.code = external.uscc and k.entities = 1 and k.unlinked_records = 0
-    join codes local on local.anchor = 'samr:' || k.pripid
-    where external.is_external
-        and external.enterprise_code not in (select retired_code from registered)
+    select
+        external_code.enterprise_code as retired_code, local_code.enterprise_code as survivor_code,
+        'resolved_locally' as reason
+    from codes external_code
+    join records_by_code k on k.code = external_code.uscc and k.entities = 1 and k.unlinked_records = 0
+    join codes local_code on local_code.anchor = 'samr:' || k.pripid
+    where external_code.is_external
+        and external_code.enterprise_code not in (select g.retired_code from registered g)
 )
 
 select retired_code, survivor_code, reason from registered

@@ -16,7 +16,7 @@ external_anchors as (
     left join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
     where r.source_system <> 'samr' and r.owner_kind = 'organization' and left(r.code, 1) = '9'
         and {{ uscc_is_valid('r.code') }}
-        and r.code not in (select uscc from {{ ref('stg_samr__entities') }} where uscc is not null)
+        and r.code not in (select e.uscc from {{ ref('stg_samr__entities') }} e where e.uscc is not null)
         and l.pripid is null
 ),
 
@@ -30,14 +30,15 @@ new_anchors as (
     select a.*
     from anchors a
     {% if is_incremental() %}
-    where a.anchor not in (select anchor from {{ this }})
+        where a.anchor not in (select t.anchor from {{ this }} t)
     {% endif %}
 ),
 
 numbered as (
-    select *,
-        {% if is_incremental() %}(select coalesce(max(sequence_number), 0) from {{ this }}){% else %}0{% endif %}
-            + row_number() over (order by anchor) as sequence_number
+    select
+        *,
+        {% if is_incremental() %}(select coalesce(max(t.sequence_number), 0) from {{ this }} t){% else %}0{% endif %}
+        + row_number() over (order by anchor) as sequence_number
     from new_anchors
 )
 

@@ -15,7 +15,8 @@
       similarity (score)            Jaro-Winkler of name cores (and addresses where the source has one) above
                                     var('similarity_threshold'), clearly better than the next candidate
     Neither of the last two proposes an entity the record's place contradicts (a division its name reads or its
-    code names), nor one whose USCC holds another organization code than the record's code carries. Persons and institutions are never linked by score. Grain: one row per linked source record. -#}
+    code names), nor one whose USCC holds another organization code than the record's code carries. Persons and
+    institutions are never linked by score. Grain: one row per linked source record. -#}
 {#- pairs (source_system, source_record_key, pripid, registry_key) that the record's place contradicts: a division its
     name reads that is neither one of the entity's (int_entity_divisions) nor written in the entity's name too
     (成都市宏达精密机械 against 东莞市宏达精密机械), or the division its code names (a legacy taxpayer number) -#}
@@ -71,12 +72,13 @@ by_name as (
 -- spelled out per length (not a cross join with a lengths table) so that every join stays a hash join on a column.
 site_stems as (
     {%- for k in range(1, var('site_suffix_max_length') + 1) %}
-    select o.source_system, o.source_record_key, {{ k }} as suffix_length,
-        left(o.name_key, length(o.name_key) - {{ k }}) as stem, right(o.name_key, {{ k }}) as suffix
-    from {{ ref('int_links_pending') }} o
-    where length(o.name_key) > {{ k }}
-    {%- if not loop.last %}
-    union all{% endif %}
+        select
+            o.source_system, o.source_record_key, {{ k }} as suffix_length,
+            left(o.name_key, length(o.name_key) - {{ k }}) as stem, right(o.name_key, {{ k }}) as suffix
+        from {{ ref('int_links_pending') }} o
+        where length(o.name_key) > {{ k }}
+        {%- if not loop.last %}
+            union all{% endif %}
     {%- endfor %}
 ),
 
@@ -91,7 +93,8 @@ site_candidates as (
 
 -- the longest registered name the record starts with is the most specific one (a branch's site to the branch)
 site_prefixed as (
-    select source_system, source_record_key, min(pripid) as pripid, 'name_without_site' as match_rule,
+    select
+        source_system, source_record_key, min(pripid) as pripid, 'name_without_site' as match_rule,
         0.88 as match_score, 6 as rung
     from (
         select * from site_candidates
@@ -136,16 +139,19 @@ addressed as (
 after_addresses as (
     select o.*
     from after_sites o
-    anti join addressed a using (source_system, source_record_key)
+    anti join addressed using (source_system, source_record_key)
 ),
 
 -- an abbreviation: the trade name and the legal form, the industry left out (东莞博国有限责任公司 for 东莞博国设备
--- 有限公司, 东莞凯秋厂 for 东莞凯秋微电子厂, 联铂（义乌）有限公司佛堂分公司 for 联铂（义乌）服饰有限公司佛堂分公司): the record's core without its form begins the core of exactly one
--- entity's name (current or former) with the same form, and nothing in the record contradicts that entity's place
+-- 有限公司, 东莞凯秋厂 for 东莞凯秋微电子厂, 联铂（义乌）有限公司佛堂分公司 for 联铂（义乌）服饰有限公司佛堂分公司): the
+-- record's core without its form begins the core of exactly one entity's name (current or former) with the same form,
+-- and nothing in the record contradicts that entity's place
 -- 有限公司佛堂分公司 is one form: a branch's abbreviation keeps its parent's legal form and its own place
-{%- set unit_forms = '((?:股份公司|有限公司|总公司|公司|厂)[^公司]{1,8}分公司|股份公司|有限公司|总公司|公司|专业合作社|合作社|经营部|商行|厂|店)$' %}
+{%- set unit_forms = '((?:股份公司|有限公司|总公司|公司|厂)[^公司]{1,8}分公司'
+    ~ '|股份公司|有限公司|总公司|公司|专业合作社|合作社|经营部|商行|厂|店)$' %}
 record_short as (
-    select u.source_system, u.source_record_key, u.code, c.core_key,
+    select
+        u.source_system, u.source_record_key, u.code, c.core_key,
         {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
         regexp_replace(c.core_key, '{{ unit_forms }}', '') as trade_name
     from after_addresses u
@@ -153,7 +159,8 @@ record_short as (
 ),
 
 registry_short as (
-    select n.pripid, n.name_key as registry_key,
+    select
+        n.pripid, n.name_key as registry_key,
         {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
         regexp_replace(c.core_key, '{{ unit_forms }}', '') as body
     from registry_names n
@@ -168,8 +175,8 @@ abbreviation_pairs as (
         and {{ starts_with('g.body', 'r.trade_name') }} and length(g.body) > length(r.trade_name)
 ),
 
+-- a name-core link of its own score (the audit trail's rule list is the marts' contract: see docs/resolution.md)
 abbreviated as (
-    -- a name-core link of its own score (the audit trail's rule list is the marts' contract: see docs/resolution.md)
     {{ the_one_candidate('abbreviation_pairs', place_conflicts_sql | replace('__pairs__', 'abbreviation_pairs'),
                          'name_core', 0.86, 7) }}
 ),
@@ -187,11 +194,13 @@ unlinked as (
 -- core that begins with a town (松山湖...) puts a whole town into one block.
 registry_blocks as (
     {%- for k in range(3, 7) %}
-    select {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key, pripid, name_key, core_key, registered_address
-    from registry
-    where core_key is not null
-    {%- if not loop.last %}
-    union all{% endif %}
+        select
+            {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key, pripid, name_key, core_key,
+            registered_address
+        from registry
+        where core_key is not null
+        {%- if not loop.last %}
+            union all{% endif %}
     {%- endfor %}
 ),
 
@@ -203,18 +212,20 @@ block_sizes as (
 
 record_prefixes as (
     {%- for k in range(3, 7) %}
-    select source_system, source_record_key, {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key
-    from unlinked
-    where core_key is not null
-    {%- if not loop.last %}
-    union all{% endif %}
+        select source_system, source_record_key, {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key
+        from unlinked
+        where core_key is not null
+        {%- if not loop.last %}
+            union all{% endif %}
     {%- endfor %}
 ),
 
 record_blocks as (
     select source_system, source_record_key, prefix_length, block_key
     from (
-        select p.*, row_number() over (partition by p.source_system, p.source_record_key order by p.prefix_length) as place
+        select
+            p.*,
+            row_number() over (partition by p.source_system, p.source_record_key order by p.prefix_length) as place
         from record_prefixes p
         join block_sizes b using (prefix_length, block_key)
         where b.block_size <= {{ var('similarity_block_max') }}
@@ -226,17 +237,18 @@ record_blocks as (
 -- core of 东莞市宏达精密机械, but names another place. Every division the record's name reads must be one of the
 -- entity's (int_entity_divisions) or be written in the entity's own name too.
 scored_pairs as (
-    select u.source_system, u.source_record_key, r.pripid, r.name_key as registry_key,
-        case when u.address is not null and r.registered_address is not null
-             then 0.85 * {{ string_similarity('u.core_key', 'r.core_key') }}
-                  + 0.15 * {{ string_similarity('u.address', 'r.registered_address') }}
-             else {{ string_similarity('u.core_key', 'r.core_key') }} end as score
+    select
+        u.source_system, u.source_record_key, r.pripid, r.name_key as registry_key,
+        case
+            when u.address is not null and r.registered_address is not null
+                then 0.85 * {{ string_similarity('u.core_key', 'r.core_key') }}
+                    + 0.15 * {{ string_similarity('u.address', 'r.registered_address') }}
+            else {{ string_similarity('u.core_key', 'r.core_key') }}
+        end as score
     from unlinked u
-    join record_blocks k using (source_system, source_record_key)
+    join record_blocks using (source_system, source_record_key)
     join registry_blocks r using (prefix_length, block_key)
 ),
-
-
 
 place_conflicts as (
     {{ place_conflicts_sql | replace('__pairs__', 'scored_pairs') }}
@@ -245,24 +257,28 @@ place_conflicts as (
 candidates as (
     select s.source_system, s.source_record_key, s.pripid, s.score
     from scored_pairs s
-    anti join place_conflicts c using (source_system, source_record_key, pripid)
+    anti join place_conflicts using (source_system, source_record_key, pripid)
 ),
 
 ranked as (
-    select *,
-        row_number() over (partition by source_system, source_record_key order by score desc, pripid) as place,
-        lead(score) over (partition by source_system, source_record_key order by score desc, pripid) as runner_up
+    select
+        *,
+        row_number() over (partition by source_system, source_record_key order by score desc, pripid asc) as place,
+        lead(score) over (partition by source_system, source_record_key order by score desc, pripid asc) as runner_up
     from candidates
 ),
 
 scored as (
-    select source_system, source_record_key, pripid, 'similarity' as match_rule, round(score, 4) as match_score, 8 as rung
+    select
+        source_system, source_record_key, pripid, 'similarity' as match_rule, round(score, 4) as match_score,
+        8 as rung
     from ranked
     where place = 1 and score >= {{ var('similarity_threshold') }}
         and score - coalesce(runner_up, 0) >= {{ var('similarity_margin') }}
 )
 
-select source_system, source_record_key, pripid, match_rule, match_score, rung from {{ ref('int_links_exact') }} where pripid is not null
+select source_system, source_record_key, pripid, match_rule, match_score, rung from {{ ref('int_links_exact') }}
+where pripid is not null
 union all
 select source_system, source_record_key, pripid, match_rule, match_score, rung from site_prefixed
 union all

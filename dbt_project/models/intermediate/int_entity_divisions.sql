@@ -7,7 +7,8 @@
     any other division (成都市, a trade name 长安 outside 长安区) keeps it.
     Grain: one row per entity and division. -#}
 with registry as (
-    select pripid, name_key, division_code,
+    select
+        pripid, name_key, division_code,
         case when uscc_is_valid then substr(uscc, 3, 6) end as uscc_division_code
     from {{ ref('stg_samr__entities') }}
 ),
@@ -16,7 +17,7 @@ registry_names as (
     select pripid, name_key from registry where name_key is not null
     union
     select pripid, former_name_key from {{ ref('stg_samr__changes') }}
-    where former_name_key is not null and pripid in (select pripid from registry)
+    where former_name_key is not null and pripid in (select r.pripid from registry r)
 ),
 
 homes as (
@@ -36,5 +37,5 @@ from registry_names n
 join {{ ref('int_name_divisions') }} d on d.name_key = n.name_key
 join homes h on h.pripid = n.pripid
 where (right(h.home, 4) = '0000' and left(d.division_code, 2) = left(h.home, 2))
-   or (right(h.home, 2) = '00' and left(d.division_code, 4) = left(h.home, 4))
-   or d.division_code = left(h.home, 4) || '00'
+    or (right(h.home, 2) = '00' and left(d.division_code, 4) = left(h.home, 4))
+    or d.division_code = left(h.home, 4) || '00'

@@ -36,7 +36,8 @@
     Grain: one row per source record these rules link, or find two or more entities for (match_rule 'ambiguous',
     pripid NULL: left unlinked, and closed to the fuzzy rungs). -#}
 with records as (
-    select r.source_system, r.source_record_key, r.code, r.name, r.name_key, r.owner_kind, r.last_seen_on,
+    select
+        r.source_system, r.source_record_key, r.code, r.name, r.name_key, r.owner_kind, r.last_seen_on,
         c.core_key, c.bare_core, c.has_company_form, {{ address_key('r.address') }} as address_key, r.is_dated_act
     from {{ ref('int_source_records') }} r
     left join {{ ref('int_name_cores') }} c using (name_key)
@@ -44,7 +45,8 @@ with records as (
 ),
 
 registry as (
-    select e.pripid, e.uscc, e.registration_number, e.enterprise_name, e.name_key, e.founded_on, e.deregistered_on,
+    select
+        e.pripid, e.uscc, e.registration_number, e.enterprise_name, e.name_key, e.founded_on, e.deregistered_on,
         case when {{ org_code_is_valid('e.embedded_org_code') }} then e.embedded_org_code end as org_code,
         e.division_code,
         case when e.uscc_is_valid then substr(e.uscc, 3, 6) end as uscc_division_code
@@ -53,35 +55,50 @@ registry as (
 
 -- every name an entity is known by: its current name and the names it had before a 名称 change
 registry_names as (
-    select pripid, name_key, enterprise_name as written_name, false as is_former from registry where name_key is not null
+    select pripid, name_key, enterprise_name as written_name, false as is_former
+    from registry where name_key is not null
     union
     select c.pripid, c.former_name_key, c.value_before, true
     from {{ ref('stg_samr__changes') }} c
-    where c.former_name_key is not null and c.pripid in (select pripid from registry)
+    where c.former_name_key is not null and c.pripid in (select g.pripid from registry g)
 ),
 
 -- identifiers that point at exactly one registry entity
 by_uscc as (select uscc, min(pripid) as pripid from registry where uscc is not null group by uscc having count(*) = 1),
-by_org as (select org_code, min(pripid) as pripid from registry where org_code is not null group by org_code having count(*) = 1),
+
+by_org as (
+    select org_code, min(pripid) as pripid from registry where org_code is not null
+    group by org_code having count(*) = 1
+),
+
 by_regno as (
     select registration_number, min(pripid) as pripid from registry where registration_number is not null
     group by registration_number having count(*) = 1
 ),
+
 -- how many registry entities hold each name: one is a link, several need telling apart
 name_holders as (
-    select name_key, count(*) as entities, min(pripid) as pripid from registry where name_key is not null group by name_key
+    select name_key, count(*) as entities, min(pripid) as pripid from registry where name_key is not null
+    group by name_key
 ),
+
 by_name as (select name_key, pripid from name_holders where entities = 1),
+
 by_former_name as (
     select name_key, min(pripid) as pripid
     from registry_names
-    where is_former and name_key not in (select name_key from registry where name_key is not null)
+    where is_former and name_key not in (select g.name_key from registry g where g.name_key is not null)
     group by name_key having count(distinct pripid) = 1
 ),
 
 coded as (
-    select source_system, source_record_key, code,
-        case length(code) when 18 then substr(code, 9, 9) when 15 then substr(code, 7, 9) when 9 then code end as org_candidate
+    select
+        source_system, source_record_key, code,
+        case length(code)
+            when 18 then substr(code, 9, 9)
+            when 15 then substr(code, 7, 9)
+            when 9 then code
+        end as org_candidate
     from records
     where code is not null
 ),
@@ -91,13 +108,14 @@ coded as (
 organizations as (
     select * from records
     where owner_kind <> 'person' and name_key is not null
-        and not (coalesce({{ uscc_is_valid('code') }}, false) and code not in (select uscc from by_uscc))
+        and not (coalesce({{ uscc_is_valid('code') }}, false) and code not in (select b.uscc from by_uscc b))
 ),
 
 -- the same records once more under their name without a site suffix (华兴电子有限公司二厂, 研发楼, 仓库): a site of
 -- the enterprise, matched by the same rules one rung lower (name_without_site)
 site_variants as (
-    select o.source_system, o.source_record_key, o.code, o.name, c.name_key, o.owner_kind, o.last_seen_on,
+    select
+        o.source_system, o.source_record_key, o.code, o.name, c.name_key, o.owner_kind, o.last_seen_on,
         c.core_key, c.bare_core, c.has_company_form, o.address_key, o.is_dated_act
     from organizations o
     join {{ ref('int_name_cores') }} s on s.name_key = o.name_key and s.site_stem is not null
@@ -136,7 +154,8 @@ core_blocks as (
 ),
 
 core_candidates as (
-    select distinct o.source_system, o.source_record_key, o.is_site, o.name_key as record_key, o.has_company_form,
+    select distinct
+        o.source_system, o.source_record_key, o.is_site, o.name_key as record_key, o.has_company_form,
         n.pripid, n.name_key as registry_key, n.is_former
     from record_cores o
     join core_blocks b on b.bare_core = o.block_core
@@ -156,20 +175,24 @@ strict_covered as (
     from strict_needed s
     join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
     join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = d.division_code,
-    range(d.position, d.position + d.form_length) p(position)
+        range(d.position, d.position + d.form_length) p (position)
 ),
 
 strict_cores as (
-    select s.name_key, s.pripid,
-        coalesce(string_agg(case when v.position is null then substr(s.name_key, p.position, 1) end, ''
-                            order by p.position), '') as strict_core
-    from strict_needed s, range(1, length(s.name_key) + 1) p(position)
+    select
+        s.name_key, s.pripid,
+        coalesce(string_agg(
+            case when v.position is null then substr(s.name_key, p.position, 1) end, ''
+            order by p.position
+        ), '') as strict_core
+    from strict_needed s, range(1, length(s.name_key) + 1) p (position)
     left join strict_covered v on v.name_key = s.name_key and v.pripid = s.pripid and v.position = p.position
     group by s.name_key, s.pripid
 ),
 
 core_verified as (
-    select c.source_system, c.source_record_key, c.is_site, c.pripid,
+    select
+        c.source_system, c.source_record_key, c.is_site, c.pripid,
         -- 2: the names agree company form included; 1: the department left the form out or wrote another
         max(case when rs.strict_core = ns.strict_core then 2 else 1 end) as agreement
     from core_candidates c
@@ -177,7 +200,7 @@ core_verified as (
     join strict_cores ns on ns.name_key = c.registry_key and ns.pripid = c.pripid
     where length(rs.strict_core) >= 2
         and regexp_replace(rs.strict_core, '{{ company_form_pattern() }}', '')
-            = regexp_replace(ns.strict_core, '{{ company_form_pattern() }}', '')
+        = regexp_replace(ns.strict_core, '{{ company_form_pattern() }}', '')
     group by c.source_system, c.source_record_key, c.is_site, c.pripid
 ),
 
@@ -190,14 +213,15 @@ code_conflicts as (
     where {{ code_division('r.code') }} is not null
         and not exists (
             select 1 from {{ ref('int_entity_divisions') }} e
-            where e.pripid = c.pripid and {{ division_agrees(code_division('r.code'), 'e.division_code') }})
+            where e.pripid = c.pripid and {{ division_agrees(code_division('r.code'), 'e.division_code') }}
+        )
 ),
 
 -- the best agreement only: a full-form agreement outranks one without the form
 core_best as (
-    select * from core_verified
+    select v.* from core_verified v
     anti join code_conflicts using (source_system, source_record_key, pripid)
-    qualify agreement = max(agreement) over (partition by source_system, source_record_key, is_site)
+    qualify v.agreement = max(v.agreement) over (partition by source_system, source_record_key, v.is_site)
 ),
 
 core_unique as (
@@ -240,6 +264,13 @@ contested_names as (
 
 contested as (select distinct source_system, source_record_key from contested_names where pripid <> holder),
 
+-- both entities of a contested record: the exact holder and the one its verified core names
+contested_entities as (
+    select source_system, source_record_key, pripid from contested_names
+    union
+    select source_system, source_record_key, holder from contested_names
+),
+
 -- records several registry entities could be: by one shared exact name, by a contested one, or by several
 -- verified cores
 shared_names as (select name_key from name_holders where entities > 1),
@@ -251,13 +282,9 @@ shared_candidates as (
     join registry r on r.name_key = o.name_key
     union all
     select o.source_system, o.source_record_key, o.name, o.last_seen_on, o.is_dated_act, 3, r.*
-    from contested x
+    from contested
     join organizations o using (source_system, source_record_key)
-    join (
-        select source_system, source_record_key, pripid from contested_names
-        union
-        select source_system, source_record_key, holder from contested_names
-    ) k using (source_system, source_record_key)
+    join contested_entities k using (source_system, source_record_key)
     join registry r on r.pripid = k.pripid
     union all
     select o.source_system, o.source_record_key, o.name, o.last_seen_on, o.is_dated_act, 5, r.*
@@ -273,9 +300,12 @@ shared_candidates as (
 -- disagree; together, 1.4%). Where the date is the day the owner acted (a patent filed, a certificate issued), the
 -- date alone decides: an enterprise not registered that day did not act (at 200k: 105 more links, none wrong)
 shared_signals as (
-    select distinct source_system, source_record_key, pripid, rung, is_dated_act,
-        case when founded_on <= last_seen_on and (deregistered_on is null or deregistered_on > last_seen_on)
-             then 1 else 0 end as registered_then,
+    select distinct
+        source_system, source_record_key, pripid, rung, is_dated_act,
+        case
+            when founded_on <= last_seen_on and (deregistered_on is null or deregistered_on > last_seen_on) then 1
+            else 0
+        end as registered_then,
         case when {{ written_form('name') }} = {{ written_form('enterprise_name') }} then 1 else 0 end as written_so
     from shared_candidates
 ),
@@ -288,8 +318,10 @@ shared_resolved as (
 ),
 
 deterministic as (
-    select c.source_system, c.source_record_key, b.pripid,
-        case when c.source_system = 'eco' then 'permit_prefix' else 'uscc' end as match_rule, 1.00 as match_score, 1 as rung
+    select
+        c.source_system, c.source_record_key, b.pripid,
+        case when c.source_system = 'eco' then 'permit_prefix' else 'uscc' end as match_rule,
+        1.00 as match_score, 1 as rung
     from coded c join by_uscc b on c.code = b.uscc
     union all
     select c.source_system, c.source_record_key, b.pripid, 'org_code', 0.97, 2
@@ -306,9 +338,10 @@ deterministic as (
     union all
     select o.source_system, o.source_record_key, b.pripid, 'name_exact', 0.95, 3
     from organizations o join by_name b on o.name_key = b.name_key
-    anti join contested x using (source_system, source_record_key)
+    anti join contested using (source_system, source_record_key)
     union all
-    select source_system, source_record_key, pripid, case rung when 3 then 'name_shared' else 'name_core_shared' end,
+    select
+        source_system, source_record_key, pripid, case rung when 3 then 'name_shared' else 'name_core_shared' end,
         case rung when 3 then 0.93 else 0.89 end, rung
     from shared_resolved
     union all
@@ -345,14 +378,15 @@ org_conflicts as (
 
 -- the strongest rung that found anything decides; if it found two entities, the record stays unlinked
 strongest_rung as (
-    select *
-    from deterministic
+    select d.*
+    from deterministic d
     anti join org_conflicts using (source_system, source_record_key, pripid)
-    qualify rung = min(rung) over (partition by source_system, source_record_key)
+    qualify d.rung = min(d.rung) over (partition by source_system, source_record_key)
 ),
 
 strongest as (
-    select source_system, source_record_key, min(pripid) as pripid, min(match_rule) as match_rule,
+    select
+        source_system, source_record_key, min(pripid) as pripid, min(match_rule) as match_rule,
         max(match_score) as match_score, min(rung) as rung
     from strongest_rung
     group by source_system, source_record_key
@@ -362,13 +396,13 @@ strongest as (
 -- records these rungs found two or more entities for and linked to none: the fuzzy rungs must not then pick a
 -- third (or one of them) by a weaker rule
 ambiguous as (
-    select source_system, source_record_key, min(rung) as rung
+    select source_system, source_record_key, min(c.rung) as rung
     from (
         select source_system, source_record_key, rung from strongest_rung
         union all
         select source_system, source_record_key, rung from shared_candidates
     ) c
-    anti join strongest s using (source_system, source_record_key)
+    anti join strongest using (source_system, source_record_key)
     group by source_system, source_record_key
 )
 

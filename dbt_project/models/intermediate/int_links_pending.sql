@@ -8,6 +8,6 @@
 select r.source_system, r.source_record_key, r.code, r.name_key, c.core_key, r.address, r.owner_kind
 from {{ ref('int_source_records') }} r
 left join {{ ref('int_name_cores') }} c using (name_key)
-anti join {{ ref('int_links_exact') }} x using (source_system, source_record_key)
+anti join {{ ref('int_links_exact') }} using (source_system, source_record_key)
 where r.source_system <> 'samr' and r.owner_kind <> 'person' and r.name_key is not null
     and not coalesce({{ uscc_is_valid('r.code') }}, false)

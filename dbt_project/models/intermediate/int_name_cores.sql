@@ -18,30 +18,39 @@ keys as (
 
 covered as (
     select distinct d.name_key, c.position, d.is_reading, d.is_reading_right
-    from {{ ref('int_name_divisions') }} d, range(d.position, d.position + d.form_length) c(position)
+    from {{ ref('int_name_divisions') }} d, range(d.position, d.position + d.form_length) c (position)
     where d.is_reading or d.is_reading_right
+),
+
+-- each covered position once: whether any division read from the left or from the right covers it
+covered_positions as (
+    select name_key, position, bool_or(is_reading) as is_reading, bool_or(is_reading_right) as is_reading_right
+    from covered group by name_key, position
 ),
 
 characters as (
     select k.name_key, p.position, substr(k.name_key, p.position, 1) as ch
-    from keys k, range(1, length(k.name_key) + 1) p(position)
-    where k.name_key in (select name_key from covered)
+    from keys k, range(1, length(k.name_key) + 1) p (position)
+    where k.name_key in (select v.name_key from covered v)
 ),
 
 stripped as (
-    select c.name_key,
-        coalesce(string_agg(case when not coalesce(v.is_reading, false) then c.ch end, '' order by c.position), '') as core_key,
-        coalesce(string_agg(case when not coalesce(v.is_reading_right, false) then c.ch end, '' order by c.position), '') as core_key_right
+    select
+        c.name_key,
+        coalesce(
+            string_agg(case when not coalesce(v.is_reading, false) then c.ch end, '' order by c.position), ''
+        ) as core_key,
+        coalesce(
+            string_agg(case when not coalesce(v.is_reading_right, false) then c.ch end, '' order by c.position), ''
+        ) as core_key_right
     from characters c
-    left join (
-        select name_key, position, bool_or(is_reading) as is_reading, bool_or(is_reading_right) as is_reading_right
-        from covered group by name_key, position
-    ) v using (name_key, position)
+    left join covered_positions v using (name_key, position)
     group by c.name_key
 ),
 
 cores as (
-    select k.name_key, coalesce(s.core_key, k.name_key) as core_key,
+    select
+        k.name_key, coalesce(s.core_key, k.name_key) as core_key,
         coalesce(s.core_key_right, k.name_key) as core_key_right
     from keys k
     left join stripped s using (name_key)

@@ -25,7 +25,7 @@ forms as (
 
 heads as (
     select k.name_key, p.position, substr(k.name_key, p.position, 2) as head
-    from keys k, range(1, length(k.name_key)) p(position)
+    from keys k, range(1, length(k.name_key)) p (position)
 ),
 
 occurrences as (
@@ -37,8 +37,10 @@ occurrences as (
 
 spans as (select distinct name_key, position, form_length from occurrences),
 
-{%- set overlaps = "o.name_key = s.name_key and ((o.position < s.position and o.position + o.form_length > s.position)
+{%- set overlaps = "o.name_key = s.name_key
+             and ((o.position < s.position and o.position + o.form_length > s.position)
              or (o.position = s.position and o.form_length > s.form_length))" %}
+
 -- spans nothing overlaps from the left stand; a span only those standing ones overlap falls (义乌市 drops 市北,
 -- so 北湖 after it stands)
 standing as (
@@ -52,8 +54,10 @@ overlapped as (
     join standing o on {{ overlaps }}
 ),
 
-{%- set overlaps_right = "o.name_key = s.name_key and ((o.position > s.position and s.position + s.form_length > o.position)
+{%- set overlaps_right = "o.name_key = s.name_key
+             and ((o.position > s.position and s.position + s.form_length > o.position)
              or (o.position = s.position and o.form_length > s.form_length))" %}
+
 standing_right as (
     select s.* from spans s
     anti join spans o on {{ overlaps_right }}
@@ -65,7 +69,8 @@ overlapped_right as (
     join standing_right o on {{ overlaps_right }}
 )
 
-select o.name_key, o.position, o.form_length, o.name_form, o.division_code, o.level,
+select
+    o.name_key, o.position, o.form_length, o.name_form, o.division_code, o.level,
     v.name_key is null as is_reading, w.name_key is null as is_reading_right
 from occurrences o
 left join overlapped v using (name_key, position, form_length)

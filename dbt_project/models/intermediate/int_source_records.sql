@@ -6,18 +6,21 @@
     certificate), so its owner existed that day; other dates (a billing month, a report year, a parcel's start) say
     less: an account or a parcel may outlive its holder's registration. -#}
 with unioned as (
-    select 'samr' as source_system, pripid as source_record_key, uscc as code, enterprise_name as name,
+    select
+        'samr' as source_system, pripid as source_record_key, uscc as code, enterprise_name as name,
         registered_address as address, updated_at as seen_at, false as is_dated_act
     from {{ ref('stg_samr__entities') }}
     union all
-    select 'tax', source_record_key, source_record_key, taxpayer_name, null, tax_period, false
+    select 'tax', source_record_key, source_record_key as code, taxpayer_name, null, tax_period, false
     from {{ ref('stg_tax__returns') }}
     union all
-    select 'stats', source_record_key, source_record_key, unit_name, null, {{ date_in_year('report_year', 12, 31) }},
-        false
+    select
+        'stats', source_record_key, source_record_key as code, unit_name, null,
+        {{ date_in_year('report_year', 12, 31) }}, false
     from {{ ref('stg_stats__indicators') }}
     union all
-    select 'miit', source_record_key, uscc, enterprise_name, null, {{ date_in_year('recognition_year', 12, 31) }},
+    select
+        'miit', source_record_key, uscc, enterprise_name, null, {{ date_in_year('recognition_year', 12, 31) }},
         false
     from {{ ref('stg_miit__recognitions') }}
     union all
@@ -61,8 +64,10 @@ select
     name,
     {{ name_key('name') }} as name_key,
     address,
-    case when source_system = 'samr' then 'organization'
-         else {{ owner_kind('name', normalize_code('written_code')) }} end as owner_kind,
+    case
+        when source_system = 'samr' then 'organization'
+        else {{ owner_kind('name', normalize_code('written_code')) }}
+    end as owner_kind,
     cast(last_seen_at as date) as last_seen_on,
     source_rows,
     is_dated_act

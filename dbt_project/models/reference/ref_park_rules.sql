@@ -26,8 +26,10 @@ keyed as (
         rule_value,
         -- codes as the registry normalizes them; names and keywords as names are matched (width, spaces, brackets,
         -- traditional characters)
-        case when rule = 'registry_park_code' then {{ normalize_code('rule_value') }}
-             else {{ name_key('rule_value') }} end as match_key
+        case
+            when rule = 'registry_park_code' then {{ normalize_code('rule_value') }}
+            else {{ name_key('rule_value') }}
+        end as match_key
     from values_listed
     where rule_value is not null and rule_value <> ''
 )
