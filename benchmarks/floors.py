@@ -6,7 +6,7 @@ bare_duckdb        the SQL dbt ran (each model's compiled code, from the build's
 pandas_landing     the common way to land a CSV: pandas read_csv (every column as text, the declared encoding:
                    GBK included) then to_parquet, on the same department files the pipeline landed
 engine_landing     the engine's own floor for every file-based source: DuckDB's COPY (SELECT * FROM read_csv /
-                   read_json / read_xlsx(...)) TO '...parquet', per delivery file, each file's method recorded
+                   read_json / read_xlsx(...)) TO '...parquet', per delivery file, each source's method recorded
                    (a GBK file needs a decoder that DuckDB 2.0 does not ship: see `engine_read`)
 naive_resolution   企业码 by the exact normalized USCC alone, on the same source records, measured against the
                    same ground truth as the ladder
@@ -163,12 +163,12 @@ def engine_read(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, work: P
     """(SELECT, parameters, method): the engine's plain read of one delivery, every column as the engine reads it
     by default (its own type detection), no typing rules, no quarantine, no archive. Whatever must happen
     before DuckDB can read the file (a GBK decode, an xlsx read outside DuckDB) happens here, inside the timing.
-    A GBK file is read by `gbk` (GBK_METHODS), by default the encodings extension where this DuckDB has it, else
-    the transcode (the faster of the other two at 1M, benchmarks/NOTES.md)."""
+    A GBK file is read by `gbk` (GBK_METHODS), by default pyarrow's: the fastest at 1M, in DuckDB 2.0 and 1.5.5 alike;
+    the encodings extension (1.5.5) is 15 times slower and fails on valid GBK at its 32 MB buffer's edge
+    (benchmarks/NOTES.md)."""
     if ds.format == "csv":
         if ds.encoding == "gbk":
-            if gbk is None:
-                gbk = "encodings" if load_extension(con, "encodings") else "transcode"
+            gbk = gbk or "pyarrow"
             select, params = gbk_read(con, path, work, gbk)
             return select, params, GBK_METHODS[gbk]
         return "SELECT * FROM read_csv($path)", {"path": str(path)}, "read_csv"

@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--files", type=int, help="at most this many deliveries per dataset (default: all)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/landing-profile"), help="scratch (removed after)")
     parser.add_argument("--gbk", choices=list(GBK_METHODS), help="how the floor reads a GBK file (default: "
-                        "the encodings extension where this DuckDB has it, else the transcode)")
+                        "pyarrow's reader, the fastest)")
     parser.add_argument("--floor-only", action="store_true", help="time the floor alone, not our landing")
     parser.add_argument("--json", type=Path, help="write the per-delivery rows and the summary here")
     args = parser.parse_args(argv)
