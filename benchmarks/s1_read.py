@@ -12,7 +12,8 @@ Methods (each skipped, and said so, where its package or extension is missing):
 sqlalchemy   today's path: resources/systems.py `SamrDatabase.read_table_as_text`, rows through the DB-API driver
              into Python tuples, then Arrow (what landing's `fetch_sql` collects)
 adbc         the ADBC driver's Arrow result (adbc-driver-sqlite, adbc-driver-postgresql; none for MySQL)
-connectorx   connectorx's Arrow result (SQLite, PostgreSQL, MySQL/MariaDB)
+connectorx   connectorx's Arrow result (SQLite, PostgreSQL, MySQL/MariaDB), cast to text by the database
+connectorx-native  the same, the columns in the driver's types, cast to text by Arrow
 duckdb       DuckDB's scanner extension (sqlite_scanner, postgres_scanner, mysql_scanner: DuckDB 1.x wheels, see
              floors.load_extension), ATTACHed read-only, to Arrow
 Every method returns the same Arrow tables (text columns); --check compares them with the first method's.
@@ -82,22 +83,35 @@ def read_adbc(url: str) -> dict[str, pa.Table]:
     return out
 
 
+def _connectorx_conn(url: str) -> str:
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return f"sqlite://{u.database}"
+    return u.set(drivername={"postgresql": "postgresql", "mysql": "mysql"}[u.get_backend_name()]).render_as_string(
+        hide_password=False)
+
+
 def read_connectorx(url: str) -> dict[str, pa.Table]:
+    """The database casts to text. On SQLite connectorx types a CAST expression by its first value and fails on a
+    NULL ("Cannot infer type from null"): there it reads the declared columns, as connectorx-native does."""
     import connectorx as cx
 
-    u = sa.engine.make_url(url)
-    conn = {"sqlite": lambda: f"sqlite://{u.database}", "postgresql": lambda: u.set(drivername="postgresql"),
-            "mysql": lambda: u.set(drivername="mysql")}[u.get_backend_name()]()
-    conn = conn if isinstance(conn, str) else conn.render_as_string(hide_password=False)
-    if u.get_backend_name() != "sqlite":
-        return {ds.table: cx.read_sql(conn, text_query(url, ds), return_type="arrow") for ds in SQL_DATASETS}
-    # on SQLite connectorx types a CAST expression by its first value and fails on a NULL ("Cannot infer type from
-    # null"): it reads the declared columns, and Arrow casts them to text
+    if _backend(url) == "sqlite":
+        return read_connectorx_native(url)
+    return {ds.table: cx.read_sql(_connectorx_conn(url), text_query(url, ds), return_type="arrow")
+            for ds in SQL_DATASETS}
+
+
+def read_connectorx_native(url: str) -> dict[str, pa.Table]:
+    """The declared columns in the driver's types, cast to text by Arrow (MariaDB's CAST AS CHAR doubles its time)."""
+    import connectorx as cx
+
+    q = '`' if _backend(url) == "mysql" else '"'
     out = {}
     for ds in SQL_DATASETS:
-        cols = ", ".join(f'"{f.source}"' for f in ds.fields)
-        table = cx.read_sql(conn, f'SELECT {cols} FROM "{ds.table}" ORDER BY "{ds.fields[0].source}"',
-                            return_type="arrow")
+        cols = ", ".join(f"{q}{f.source}{q}" for f in ds.fields)
+        table = cx.read_sql(_connectorx_conn(url), f"SELECT {cols} FROM {q}{ds.table}{q} ORDER BY "
+                                                   f"{q}{ds.fields[0].source}{q}", return_type="arrow")
         out[ds.table] = pa.table({n: table.column(n).cast(pa.string()) for n in table.column_names})
     return out
 
@@ -129,8 +143,9 @@ def read_duckdb(url: str) -> dict[str, pa.Table]:
     return out
 
 
-METHODS = {"sqlalchemy": read_sqlalchemy, "adbc": read_adbc, "connectorx": read_connectorx, "duckdb": read_duckdb}
-NEEDS = {"adbc": "adbc_driver_manager", "connectorx": "connectorx"}
+METHODS = {"sqlalchemy": read_sqlalchemy, "adbc": read_adbc, "connectorx": read_connectorx,
+           "connectorx-native": read_connectorx_native, "duckdb": read_duckdb}
+NEEDS = {"adbc": "adbc_driver_manager", "connectorx": "connectorx", "connectorx-native": "connectorx"}
 
 
 def load_registry(sqlite_path: Path, url: str) -> None:
