@@ -164,7 +164,7 @@ def engine_read(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, work: P
     by default (its own type detection), no typing rules, no quarantine, no archive. Whatever must happen
     before DuckDB can read the file (a GBK decode, an xlsx read outside DuckDB) happens here, inside the timing.
     A GBK file is read by `gbk` (GBK_METHODS), by default pyarrow's: the fastest at 1M, in DuckDB 2.0 and 1.5.5 alike;
-    the encodings extension (1.5.5) is 15 times slower and fails on valid GBK at its 32 MB buffer's edge
+    the encodings extension (1.5.5) fails on valid GBK at its 32 MB buffer's edge, and is 20 times slower
     (benchmarks/NOTES.md)."""
     if ds.format == "csv":
         if ds.encoding == "gbk":
