@@ -89,6 +89,10 @@ def _n(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k" if n >= 1000 else str(n)
 
 
+def _seconds(x: float) -> str:
+    return f"{x:.2f}" if x >= 1 else f"{x:.3f}"
+
+
 def _pct(x) -> str:
     return "" if x is None else f"{x:.2%}"
 
@@ -179,12 +183,12 @@ def engine_table(results: list[dict]) -> list[str]:
         for r in measured:
             e = r["floors"]["engine_landing"]["per_source"].get(src)
             cells.append(" |  | " if e is None else
-                         f"{e['ours_seconds'] or 0:.1f} | {e['seconds']:.2f} | "
+                         f"{e['ours_seconds'] or 0:.1f} | {_seconds(e['seconds'])} | "
                          + (f"{e['ratio']:.2f}×" if e.get("ratio") else ""))
         lines.append(f"| {src} | " + " | ".join(cells) + " |")
     totals = [r["floors"]["engine_landing"] for r in measured]
     lines.append("| all file-based | " + " | ".join(
-        f"{t['ours_seconds']:.1f} | {t['seconds']:.2f} | " + (f"{t['ratio']:.2f}×" if t.get("ratio") else "")
+        f"{t['ours_seconds']:.1f} | {_seconds(t['seconds'])} | " + (f"{t['ratio']:.2f}×" if t.get("ratio") else "")
         for t in totals) + " |")
     return lines
 

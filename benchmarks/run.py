@@ -180,7 +180,7 @@ def engine_landing_result(per_source: dict, stages: dict) -> dict:
         s["ratio"] = round(ours / s["seconds"], 2) if ours and s["seconds"] else None
     floor_s = sum(s["seconds"] for s in per_source.values())
     ours_s = sum(s["ours_seconds"] or 0.0 for s in per_source.values())
-    return {"duckdb": duckdb.__version__, "per_source": per_source, "seconds": round(floor_s, 2),
+    return {"duckdb": duckdb.__version__, "per_source": per_source, "seconds": round(floor_s, 3),
             "ours_seconds": round(ours_s, 2), "ratio": round(ours_s / floor_s, 2) if floor_s else None}
 
 
