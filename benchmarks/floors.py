@@ -20,7 +20,10 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pv
 import pyarrow.parquet as pq
+from python_calamine import CalamineWorkbook  # what the pipeline reads xlsx with (imported before any clock starts)
 
 from assets.landing.deliveries import discover
 from assets.transform.quality import measure_links
@@ -152,8 +155,6 @@ def gbk_read(con: duckdb.DuckDBPyConnection, path: Path, work: Path, method: str
         utf8 = work / f"{path.stem}.utf8.csv"
         utf8.write_bytes(path.read_bytes().decode("gb18030").encode("utf-8"))
         return "SELECT * FROM read_csv($path)", {"path": str(utf8)}
-    import pyarrow.csv as pv
-
     con.register("gbk_rows", pv.read_csv(path, read_options=pv.ReadOptions(encoding="gb18030")))
     return "SELECT * FROM gbk_rows", {}
 
@@ -179,9 +180,6 @@ def engine_read(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, work: P
         return (f"SELECT * FROM read_xlsx($path, sheet = $sheet, range = 'A{first}:Z1048576', header = false, "
                 "stop_at_empty = true, all_varchar = true)", {"path": str(path), "sheet": sheet},
                 "read_xlsx, excel extension")
-    import pyarrow as pa
-    from python_calamine import CalamineWorkbook  # what the pipeline reads xlsx with
-
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)[first - 1:]
     width = max((len(r) for r in rows), default=0)
     columns = {f"c{i}": pa.array([str(r[i]) if i < len(r) and r[i] != "" else None for r in rows], pa.string())
