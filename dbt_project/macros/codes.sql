@@ -54,3 +54,13 @@
     and substr({{ code }}, 9, 1) = case 11 - (({{ total }}) % 11) when 10 then 'X' when 11 then '0'
         else cast(11 - (({{ total }}) % 11) as varchar) end, false)
 {%- endmacro %}
+
+{#- The GB 11714 organization code a code carries where it carries one: inside a USCC (characters 9-17), after the
+    division of a legacy 15-character taxpayer number, or the code itself. Not checked here (org_code_is_valid). -#}
+{% macro org_code_in(code) -%}
+    case length({{ code }})
+        when 18 then substr({{ code }}, 9, 9)
+        when 15 then substr({{ code }}, 7, 9)
+        when 9 then {{ code }}
+    end
+{%- endmacro %}

@@ -44,9 +44,9 @@
     join {{ ref('int_links_pending') }} o using (source_system, source_record_key)
     join {{ ref('stg_samr__entities') }} e on e.pripid = s.pripid
     where length(o.code) in (9, 15)
-        and {{ org_code_is_valid("case length(o.code) when 15 then substr(o.code, 7, 9) else o.code end") }}
+        and {{ org_code_is_valid(org_code_in('o.code')) }}
         and {{ org_code_is_valid('e.embedded_org_code') }}
-        and e.embedded_org_code <> case length(o.code) when 15 then substr(o.code, 7, 9) else o.code end
+        and e.embedded_org_code <> {{ org_code_in('o.code') }}
 {% endset %}
 with registry as (
     select e.pripid, e.name_key, c.core_key, e.registered_address

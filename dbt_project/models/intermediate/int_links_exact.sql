@@ -94,11 +94,7 @@ by_former_name as (
 coded as (
     select
         source_system, source_record_key, code,
-        case length(code)
-            when 18 then substr(code, 9, 9)
-            when 15 then substr(code, 7, 9)
-            when 9 then code
-        end as org_candidate
+        {{ org_code_in('code') }} as org_candidate
     from records
     where code is not null
 ),
