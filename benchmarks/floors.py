@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineWorkbook  # what the pipeline reads xlsx with (imported before any clock starts)
 
 from assets.landing.deliveries import discover
+from assets.landing.store import PARQUET_OPTIONS
 from assets.transform.quality import measure_links
 from contracts.sources import DATASETS, Dataset
 
@@ -109,7 +110,7 @@ def pandas_landing(sources: Path, work: Path) -> dict:
 
 ENGINE_FORMATS = ("csv", "jsonl", "xlsx")
 # the Parquet the pipeline writes (store.write_parquet_atomically): the floor writes the same
-PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
+PARQUET = PARQUET_OPTIONS  # written as the landing writes bronze
 
 
 def file_deliveries(sources: Path) -> list[tuple[Dataset, Path]]:

@@ -37,10 +37,10 @@ from .floors import ENGINE_FORMATS, GBK_METHODS, PARQUET, engine_read
 # the statements land() runs, by what they do (the first pattern that matches names a statement)
 PHASES = (
     ("json fields extracted (raw)", re.compile(r"^CREATE TEMP TABLE raw ")),
-    ("typed table: parse, reasons, raw values, key", re.compile(r"^CREATE TEMP (VIEW checked|TABLE typed) ")),
-    ("domain rules (UPDATE typed)", re.compile(r"^UPDATE typed SET _reason = concat_ws")),
-    ("contradicting duplicates (window + UPDATE)", re.compile(r"^(CREATE TEMP TABLE contradicting|UPDATE typed SET "
-                                                              r"_reason = c\._duplicate)")),
+    ("typed table: trim, parse, checks, domain rules, key", re.compile(r"^CREATE TEMP TABLE typed ")),
+    ("contradicting duplicates (repeated identities, their raw values, UPDATE)",
+     re.compile(r"^(CREATE TEMP TABLE (repeated|repeated_rows|contradicting) "
+                r"|UPDATE typed SET _reason = c\._duplicate)")),
     ("bronze Parquet written", re.compile(r"^COPY \(SELECT (?!'\w+' AS source_system)")),
     ("quarantine Parquet written", re.compile(r"^COPY \(SELECT ")),
     ("quarantine reasons counted", re.compile(r"^SELECT reason, count")),

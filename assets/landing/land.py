@@ -16,7 +16,7 @@ from contracts.sources import Dataset
 from contracts.sql import quote_identifier, quote_literal
 
 from . import readers, store
-from .typing import typing_statements
+from .typing import raw_values_of, typing_statements
 
 QUARANTINE_SCHEMA = pa.schema([
     ("source_system", pa.string()), ("dataset", pa.string()), ("partition", pa.string()),
@@ -86,22 +86,26 @@ def _lineage(partition: str, source: str, sha256: str, loaded_at: dt.datetime) -
 
 
 def bronze_query(ds: Dataset, partition: str, source: str, sha256: str, loaded_at: dt.datetime) -> str:
-    """Over `typed`: the rows that load, in the declared columns and the delivery's lineage, in delivery order."""
+    """Over `typed`: the rows that load, in the declared columns and the delivery's lineage, in delivery order (the
+    order `typed` was built in: the connection preserves insertion order, so no sort is needed)."""
     c = _lineage(partition, source, sha256, loaded_at)
     names = ", ".join(quote_identifier(f.name) for f in ds.fields)
     return (f"SELECT {names}, {c['source']} AS _source_file, _source_row, {c['sha256']} AS _delivery_sha256, "
             f"{c['loaded_at']} AS _loaded_at, {c['partition']} AS _delivery_partition "
-            f"FROM typed WHERE _reason = '' ORDER BY _source_row")
+            f"FROM typed WHERE _reason = ''")
 
 
 def quarantine_query(ds: Dataset, partition: str, source: str, sha256: str, loaded_at: dt.datetime) -> str:
-    """Over `typed` and `malformed`: every row that does not load, with its reasons, in QUARANTINE_SCHEMA."""
+    """Over `typed`, `raw` and `malformed`: every row that does not load, with its reasons and its raw values, in
+    QUARANTINE_SCHEMA."""
     c = _lineage(partition, source, sha256, loaded_at)
     common = (f"{quote_literal(ds.source)} AS source_system, {quote_literal(ds.name)} AS dataset, "
               f"{c['partition']} AS partition, {c['source']} AS source_file")
     tail = f"{c['sha256']} AS delivery_sha256, {c['loaded_at']} AS loaded_at"
-    return (f"SELECT {common}, _source_row AS source_row, _key AS source_record_key, _reason AS reason, "
-            f"CAST(_raw_values AS VARCHAR) AS raw_values, {tail} FROM typed WHERE _reason <> '' "
+    rejected = "SELECT _source_row FROM typed WHERE _reason <> ''"
+    return (f"SELECT {common}, t._source_row AS source_row, t._key AS source_record_key, t._reason AS reason, "
+            f"v._raw_values AS raw_values, {tail} FROM typed t JOIN ({raw_values_of(ds, rejected)}) v "
+            f"USING (_source_row) WHERE t._reason <> '' "
             f"UNION ALL SELECT {common}, _source_row, NULL, _reason, _raw_values, {tail} FROM malformed "
             f"ORDER BY source_row")
 

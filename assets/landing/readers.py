@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from contracts.sources import Dataset
@@ -44,17 +45,21 @@ def check_text_container(path: Path, data: bytes, encoding: str) -> None:
                            f"{encoding} CSV text")
 
 
+def check_not_utf8(path: Path, data: bytes) -> None:
+    """Chinese GBK text is almost never valid UTF-8: a GBK-declared file that is, is a UTF-8 delivery mislabelled."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    if any(b >= 0x80 for b in data[:65536]):
+        raise LandingError(f"{path}: the file is UTF-8 encoded; expected GBK (as SOURCES.md declares)")
+
+
 def decode(path: Path, data: bytes, encoding: str) -> str:
     """Strictly decode a text delivery; a wrong encoding fails the delivery with a clear message."""
     check_text_container(path, data, encoding)
     if encoding == "gbk":
-        # Chinese GBK text is almost never valid UTF-8: a file that is, is a UTF-8 delivery mislabelled.
-        try:
-            data.decode("utf-8")
-            if any(b >= 0x80 for b in data[:65536]):
-                raise LandingError(f"{path}: the file is UTF-8 encoded; expected GBK (as SOURCES.md declares)")
-        except UnicodeDecodeError:
-            pass
+        check_not_utf8(path, data)
         try:
             return data.decode("gb18030")  # a superset of GBK: the same bytes decode to the same text
         except UnicodeDecodeError as e:
@@ -87,7 +92,8 @@ def check_columns(path: Path, ds: Dataset, header: list[str]) -> tuple[list[str]
     return unknown, missing_optional
 
 
-def _parse_csv(utf8: bytes, header: list[str], threads: bool) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+def _parse_csv(data: bytes, header: list[str], threads: bool, encoding: str
+               ) -> tuple[pa.Table, list[tuple[int | None, str]]]:
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row) -> str:
@@ -95,8 +101,9 @@ def _parse_csv(utf8: bytes, header: list[str], threads: bool) -> tuple[pa.Table,
         return "skip"
 
     table = pv.read_csv(
-        io.BytesIO(utf8),
-        read_options=pv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads, block_size=1 << 24),
+        io.BytesIO(data),
+        read_options=pv.ReadOptions(column_names=header, skip_rows=1, use_threads=threads, block_size=1 << 24,
+                                    encoding=encoding),
         parse_options=pv.ParseOptions(invalid_row_handler=on_invalid),
         convert_options=pv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False,
                                           quoted_strings_can_be_null=False),
@@ -106,26 +113,25 @@ def _parse_csv(utf8: bytes, header: list[str], threads: bool) -> tuple[pa.Table,
 
 def read_csv(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
     encoding = ds.encoding or "utf-8"
+    check_text_container(path, data, encoding)
+    # pyarrow parses the bytes as they are: UTF-8 validated by the parser, GBK decoded by the gb18030 codec (a
+    # superset of GBK) while the parser runs; CPython's decode() runs only to name a failure
+    arrow_encoding = "gb18030" if encoding == "gbk" else "utf8"
     if encoding == "gbk":
-        text = decode(path, data, encoding)
-        header = _header(path, text)
-        utf8 = text.encode("utf-8")
-        del text  # a large delivery should not be held three times (bytes, str, UTF-8)
+        check_not_utf8(path, data)
     else:
-        # UTF-8 is parsed as it is: pyarrow validates every value, and decode() runs only to name a failure
-        check_text_container(path, data, encoding)
-        utf8 = data.removeprefix(b"\xef\xbb\xbf")
-        try:
-            header = _header(path, utf8[:65536].split(b"\n", 1)[0].decode("utf-8"))
-        except UnicodeDecodeError:
-            decode(path, data, encoding)
-            raise
+        data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        header = _header(path, data[:65536].split(b"\n", 1)[0].decode(arrow_encoding))
+    except UnicodeDecodeError:
+        decode(path, data, encoding)
+        raise
     unknown, missing_optional = check_columns(path, ds, header)
     try:
-        table, bad = _parse_csv(utf8, header, threads=True)
+        table, bad = _parse_csv(data, header, threads=True, encoding=arrow_encoding)
         if bad:  # only the single-threaded parser knows the line number of a row it cannot split
-            table, bad = _parse_csv(utf8, header, threads=False)
-    except pa.ArrowInvalid:
+            table, bad = _parse_csv(data, header, threads=False, encoding=arrow_encoding)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
         decode(path, data, encoding)  # raises the clear error when the bytes are not valid text
         raise
     # line numbers of the good rows: the lines not taken by the bad ones (header is line 1)
@@ -144,16 +150,18 @@ def read_csv(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
 def read_jsonl(path: Path, ds: Dataset, data: bytes) -> RawDelivery:
     if data.startswith(ZIP_MAGIC):
         raise LandingError(f"{path}: this is a zip/xlsx container, not JSON Lines; expected UTF-8 JSON Lines")
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as e:
-        raise LandingError(f"{path}: not valid UTF-8 at byte {e.start}; expected UTF-8 JSON Lines") from None
-    lines = text.split("\n")
-    numbers = np.arange(1, len(lines) + 1, dtype=np.int64)
-    arr = pa.array(lines, pa.string())
-    stripped = pa.compute.utf8_trim_whitespace(arr)
-    keep = pa.compute.not_equal(stripped, "")
-    blank = len(lines) - pa.compute.sum(keep.cast(pa.int64())).as_py()
+    try:  # Arrow validates the UTF-8 and splits the lines; CPython decodes only to name a failure
+        text = pa.array([data.removeprefix(b"\xef\xbb\xbf")], pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise LandingError(f"{path}: not valid UTF-8 at byte {e.start}; expected UTF-8 JSON Lines") from None
+        raise
+    stripped = pc.utf8_trim_whitespace(pc.list_flatten(pc.split_pattern(text, "\n")))
+    numbers = np.arange(1, len(stripped) + 1, dtype=np.int64)
+    keep = pc.not_equal(stripped, "")
+    blank = len(stripped) - pc.sum(keep.cast(pa.int64())).as_py()
     table = pa.table({"_source_row": pa.array(numbers), "_line": stripped}).filter(keep)
     return RawDelivery(table, notes={"blank_lines": blank})
 

@@ -53,6 +53,23 @@ def test_gbk_where_utf8_is_declared(tmp_path, root):
     assert "用电量_202406.csv" in message and "not valid UTF-8" in message and "expected a UTF-8 file" in message
 
 
+def test_bytes_that_are_not_gbk_far_into_the_file(tmp_path, root):
+    """The gb18030 codec decodes while pyarrow parses; a broken byte past the first block still names its offset."""
+    rows = "\n".join([GOOD_TAX] * 5000).encode("gbk")
+    put(root, "tax/税收_202406.csv", TAX_HEADER.encode("gbk") + b"\n" + rows + b"\n9133,\x81\x20,202406,1\n")
+    message = failure(land(["tax_returns"], tmp_path, root, partition="2024-06"))
+    offset = len(TAX_HEADER.encode("gbk")) + 1 + len(rows) + 1 + len(b"9133,")
+    assert "税收_202406.csv" in message and f"not valid GBK at byte {offset}" in message
+
+
+def test_json_lines_that_are_not_utf8(tmp_path, root):
+    good = json.dumps({"sqh": "CN1", "sqr": ["甲"], "sqrq": "2024-01-02"}, ensure_ascii=False).encode("utf-8")
+    put(root, "cnipa/patents_2024.jsonl", good + b"\n" + good.replace("甲".encode("utf-8"), "甲".encode("gbk")))
+    message = failure(land(["cnipa_patents"], tmp_path, root, partition="2024"))
+    offset = len(good) + 1 + good.index("甲".encode("utf-8"))
+    assert "patents_2024.jsonl" in message and f"not valid UTF-8 at byte {offset}" in message
+
+
 def test_missing_required_column(tmp_path, root):
     header = TAX_HEADER.replace("纳税人识别号,", "")
     put(root, "tax/税收_202406.csv", (header + "\n义乌,202406,1,1,1,3,10,x\n").encode("gbk"))
