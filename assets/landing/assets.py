@@ -63,7 +63,9 @@ def fetch_sql(samr, settings, ds: Dataset) -> tuple[readers.RawDelivery, str, st
     for batch, batch_missing in samr.read_table_as_text(ds.table, columns, order_by=[ds.fields[0].source]):
         batches.append(batch)
         missing = batch_missing
-    raw = pa.Table.from_batches(batches, schema=pa.schema([(c, pa.string()) for c in columns]))
+    # one chunk per column: the Parquet bytes, and so the hash, depend on the rows alone, not on the reader's batches
+    raw = pa.Table.from_batches(batches, schema=pa.schema([(c, pa.string()) for c in columns])).combine_chunks()
+    del batches
     required_missing = [f.source for f in ds.required if f.source in missing]
     if required_missing:
         raise SourceUnavailable(f"S1 database {samr.redacted_url}: table {ds.table} lacks required column(s) "

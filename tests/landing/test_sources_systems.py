@@ -1,4 +1,5 @@
-"""Landing through the real connectors: S1 on PostgreSQL and MariaDB, S5 over HTTP with injected failures."""
+"""Landing through the real connectors: S1 on PostgreSQL and MariaDB (its columnar readers, and SQLAlchemy's rows to
+compare), S5 over HTTP with injected failures."""
 from __future__ import annotations
 
 import threading
@@ -6,21 +7,32 @@ import time
 import uuid
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from resources.systems import HrssApi
+from assets.landing.assets import asset_key
+from resources.settings import LakehouseSettings
+from resources.systems import HrssApi, SamrDatabase
 from simulator.generate import generate
 from simulator.hrss_server import make_server
 
-from .helpers import bronze, check_passed, failure, land, metadata
+from .helpers import ASSETS, BY_NAME, bronze, check_passed, failure, land, metadata
 
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 MYSQL_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
 S1 = ["samr_entities", "samr_changes", "samr_abnormal_operations"]
 LINEAGE = ("_source_file", "_loaded_at")  # where the rows came from differs by backend; the rows must not
+
+
+def land_rows(names: list[str], home: Path, sources: Path, samr_url: str) -> dg.ExecuteInProcessResult:
+    """helpers.land, S1 read through SQLAlchemy's DB-API rows rather than the columnar reader."""
+    settings = LakehouseSettings(home=str(home), sources_root=str(sources))
+    resources = {"settings": settings, "samr": SamrDatabase(settings=settings, url=samr_url, reader="sqlalchemy"),
+                 "hrss": HrssApi(base_url="http://127.0.0.1:9", token="unused", max_retries=0)}
+    return dg.materialize([ASSETS[asset_key(BY_NAME[n])] for n in names], resources=resources, raise_on_error=False)
 
 
 @pytest.mark.databases
@@ -42,6 +54,8 @@ def test_registry_lands_identically_from_every_backend(admin_url: str, tmp_path:
         result = land(S1, tmp_path / "home_server", server_root, samr_url=url)
         assert result.success and check_passed(result)
         assert metadata(result, "samr_entities")["source"].startswith(url.split("://")[0])
+        rows = land_rows(S1, tmp_path / "home_rows", server_root, samr_url=url)
+        assert rows.success and check_passed(rows)
         for ds in S1:
             a = [{k: v for k, v in r.items() if k not in LINEAGE} for r in bronze(tmp_path / "home_sqlite", ds)]
             b = [{k: v for k, v in r.items() if k not in LINEAGE} for r in bronze(tmp_path / "home_server", ds)]
@@ -49,6 +63,8 @@ def test_registry_lands_identically_from_every_backend(admin_url: str, tmp_path:
             # the extract's hash differs by backend only if the values do: text forms are normalized by typing
             assert [{k: v for k, v in r.items() if k != "_delivery_sha256"} for r in a] == \
                    [{k: v for k, v in r.items() if k != "_delivery_sha256"} for r in b], ds
+            # the columnar reader and SQLAlchemy's rows: the same extract (its hash too), the same typed rows
+            assert [{k: v for k, v in r.items() if k not in LINEAGE} for r in bronze(tmp_path / "home_rows", ds)] == b
     finally:
         with admin.connect() as con:
             force = " WITH (FORCE)" if "postgres" in admin_url else ""
