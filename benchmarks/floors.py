@@ -10,15 +10,26 @@ engine_landing     the engine's own floor for every file-based source: DuckDB's 
                    (a GBK file needs a decoder that DuckDB 2.0 does not ship: see `engine_read`)
 naive_resolution   企业码 by the exact normalized USCC alone, on the same source records, measured against the
                    same ground truth as the ladder
+s1_columnar        S1's three tables (the contract's "sql" datasets) read by ADBC into Arrow, every declared column
+                   cast to text by SQLite, in the order of the first column (as the landing orders them), from the
+                   root's SQLite registry opened read-only: nothing else (no archive, no typing, no Parquet)
+hrss_api           the simulated HRSS API's own time to serve every page of every period, fetched as the landing
+                   fetches them (resources/systems.py `HrssApi.fetch_period`, its configured page size and
+                   concurrency), the API started as `make run` starts it (scripts/demo.py `hrss_api`): nothing else
+                   (no archive, no parsing, no Parquet)
 """
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import quote
 
+import adbc_driver_sqlite
+import adbc_driver_sqlite.dbapi as adbc_sqlite  # S1's columnar reader (imported before any clock starts)
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pv
@@ -29,6 +40,9 @@ from assets.landing.deliveries import discover
 from assets.landing.store import PARQUET_OPTIONS
 from assets.transform.quality import measure_links
 from contracts.sources import DATASETS, Dataset
+from resources.systems import HrssApi
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _quote(name: str) -> str:
@@ -291,3 +305,84 @@ def name_ambiguity(warehouse: Path, truth: Path) -> dict:
         return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     finally:
         con.close()
+
+
+SQL_DATASETS = [ds for ds in DATASETS if ds.format == "sql"]
+
+
+def s1_text_query(ds: Dataset) -> str:
+    """The dataset's declared columns cast to text by SQLite, in the order of its first column."""
+    cols = ", ".join(f"CAST({_quote(f.source)} AS TEXT) AS {_quote(f.source)}" for f in ds.fields)
+    return f"SELECT {cols} FROM {_quote(ds.table)} ORDER BY {_quote(ds.fields[0].source)}"
+
+
+def s1_columnar(sources: Path) -> dict:
+    """Seconds to read S1's tables (the root's SQLite registry, <root>/samr/samr.db, opened read-only: never
+    written, never created) by ADBC into Arrow as text: per table rows and seconds, and the total. The connection is
+    opened inside the timing (the landing opens one too); the driver reads the whole result as one batch, as the
+    landing sets it (resources/systems.py), so that a column NULL in its first rows is read as text."""
+    db = sources / "samr" / "samr.db"
+    if not db.is_file():
+        raise FileNotFoundError(f"no S1 registry at {db}")
+    uri = f"file:{quote(db.resolve().as_posix())}?mode=ro"
+    per_table: dict[str, dict] = {}
+    started = time.perf_counter()
+    with adbc_sqlite.connect(uri) as con:
+        for ds in SQL_DATASETS:
+            t0 = time.perf_counter()
+            with con.cursor() as cur:
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+                cur.execute(s1_text_query(ds))
+                table = cur.fetch_arrow_table()
+            per_table[ds.table] = {"rows": table.num_rows, "columns": table.num_columns,
+                                   "seconds": round(time.perf_counter() - t0, 3)}
+            del table
+    seconds = time.perf_counter() - started
+    return {"method": f"adbc-driver-sqlite {adbc_driver_sqlite.__version__}: CAST(... AS TEXT), ORDER BY the first "
+                      "column, fetch_arrow_table", "per_table": per_table,
+            "rows": sum(t["rows"] for t in per_table.values()), "seconds": round(seconds, 3)}
+
+
+HRSS_ENV = ("HRSS_API_BASE_URL", "HRSS_API_TOKEN")
+
+
+def _demo():
+    """scripts/demo.py as a module (it is a script, not a package member): its `hrss_api` starts the simulated API
+    as `make run` does."""
+    spec = importlib.util.spec_from_file_location("lakehouse_demo_script", REPO / "scripts" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def hrss_api(sources: Path) -> dict:
+    """Seconds the simulated HRSS API takes to serve every page of every period it lists, fetched by
+    `HrssApi.fetch_period` with the configuration the pipeline gives it (pipelines/definitions.py sets only the URL
+    and token: page size and concurrency are the resource's defaults). The API is started as `make run` starts it,
+    its start-up and the list of periods untimed (the landing step does neither); each period's pages are counted
+    after its clock stops, then dropped. The benchmark's own HRSS settings are set aside meanwhile: a configured API
+    is not the simulated one."""
+    saved = {k: os.environ.pop(k) for k in HRSS_ENV if k in os.environ}
+    per_period: dict[str, dict] = {}
+    try:
+        with _demo().hrss_api(sources) as (base, _kind):
+            api = HrssApi(base_url=base, token=os.environ["HRSS_API_TOKEN"])
+            for period in api.periods():
+                t0 = time.perf_counter()
+                pages = api.fetch_period(period)
+                seconds = time.perf_counter() - t0
+                if pages is None:
+                    continue
+                per_period[period] = {"pages": len(pages), "bytes": sum(map(len, pages)),
+                                      "records": int(json.loads(pages[0])["total"]), "seconds": round(seconds, 3)}
+                del pages
+    finally:
+        for k in HRSS_ENV:
+            os.environ.pop(k, None)
+        os.environ.update(saved)
+    seconds = sum(p["seconds"] for p in per_period.values())
+    return {"page_size": api.page_size, "concurrency": api.concurrency, "periods": len(per_period),
+            "pages": sum(p["pages"] for p in per_period.values()),
+            "records": sum(p["records"] for p in per_period.values()),
+            "bytes": sum(p["bytes"] for p in per_period.values()), "seconds": round(seconds, 3),
+            "per_period": per_period}

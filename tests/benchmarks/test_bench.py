@@ -73,6 +73,16 @@ def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
     ambiguity = result["name_ambiguity"]
     assert ambiguity["missed"] >= ambiguity["name_shared_in_registry"] >= 0
     assert ambiguity["missed"] <= ours["all"]["truly_local"] - ours["all"]["correct"]
+    # S1's and HRSS's floors beside their landing stages, and end to end against the sum of the stages' floors
+    assert floors["s1_columnar"]["rows"] > 0 and floors["s1_columnar"]["ours_seconds"] == stages["landing: samr"][
+        "wall_s"]
+    assert floors["hrss_api"]["records"] > 0 and floors["hrss_api"]["periods"] == 12
+    e2e = floors["end_to_end"]
+    assert e2e["missing"] == [] and e2e["floor_sum_s"] == pytest.approx(sum(
+        floors[k]["seconds"] for k in ("engine_landing", "s1_columnar", "hrss_api", "bare_duckdb")), abs=0.02)
+    assert e2e["ratio"] == pytest.approx(pipeline["wall_s"] / e2e["floor_sum_s"], rel=0.01)
     report = (docs / "benchmarks.md").read_text(encoding="utf-8")
     assert "| landing: tax |" in report and "bare DuckDB" in report and "naive" in report
+    assert "## End to end against the sum of its stages' floors" in report
+    assert "## How time and memory grow with N" in report
     assert (docs / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
