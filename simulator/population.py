@@ -32,6 +32,7 @@ from .names import (
     INDUSTRY_WORDS,
     LEGAL_FORMS,
     OMITTED,
+    TRADE_CHARS,
     NameParts,
     person_names,
     render,
@@ -145,6 +146,9 @@ def random_dates(rng: np.random.Generator, start: np.ndarray, end: np.ndarray) -
     return start + (rng.random(len(span)) * (span + 1)).astype(np.int64).astype("timedelta64[D]")
 
 
+SHORT_TRIES, LONGER_TRIES = 20, 200
+
+
 class Population:
     """Generates chunks of market entities; names are unique across the whole run."""
 
@@ -154,6 +158,7 @@ class Population:
         self.year = year
         self.year_end = np.datetime64(f"{year}-12-31")
         self._names: set[str] = set()
+        self._longer = np.random.default_rng([seed, 4754])  # the extra characters of longer 字号
         # (字号, 行业) -> the areas of the authorities that registered it: see _registrable
         self._trade_areas: dict[tuple[str, str], list[frozenset[str]]] = {}
         self._region_p = np.array([r.weight for r in REGIONS])
@@ -163,8 +168,14 @@ class Population:
         return np.random.default_rng([self.seed, *salt])
 
     def _unique_parts(self, make, registrable=None) -> NameParts:
-        for _ in range(20):
+        for attempt in range(SHORT_TRIES + LONGER_TRIES):
             parts = make()
+            if attempt >= SHORT_TRIES:
+                # where the short 字号 of an industry are taken in the authority's area (a province of millions),
+                # applicants register a longer one: a character more for every 50 tries
+                extra = 1 + (attempt - SHORT_TRIES) // 50
+                parts = parts._replace(trade=parts.trade + "".join(
+                    TRADE_CHARS[i] for i in self._longer.integers(0, len(TRADE_CHARS), extra)))
             name = render(parts)
             if name not in self._names and (registrable is None or registrable(parts)):
                 self._names.add(name)
