@@ -1,6 +1,8 @@
 """Finding deliveries in a sources root, and the partitions they belong to."""
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 from pathlib import Path
 
@@ -18,7 +20,11 @@ SNAPSHOT = "snapshot"
 
 
 def partitions_def(ds: Dataset):
-    return {"monthly": MONTHLY, "yearly": YEARLY}.get(ds.partitioning)
+    return partitions_def_of(ds.partitioning)
+
+
+def partitions_def_of(partitioning: str):
+    return {"monthly": MONTHLY, "yearly": YEARLY}.get(partitioning)
 
 
 def file_period(ds: Dataset, partition: str) -> str:
@@ -42,8 +48,15 @@ def _pattern(ds: Dataset) -> re.Pattern:
 
 
 def possible_partitions(ds: Dataset) -> set[str] | None:
-    pdef = partitions_def(ds)
-    return set(pdef.get_partition_keys()) if pdef else None
+    """Every period a delivery of the dataset may name today (None: it has no periods)."""
+    return _possible(ds.partitioning, dt.datetime.now(dt.timezone.utc).date()) if partitions_def(ds) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _possible(partitioning: str, day: dt.date) -> frozenset[str]:
+    # Dagster lists a monthly definition's keys by walking its cron schedule from 1949 (about 60 ms): once a day per
+    # process, not once per file of the root
+    return frozenset(partitions_def_of(partitioning).get_partition_keys())
 
 
 def discover(sources: Path, ds: Dataset) -> dict[str, Path]:
