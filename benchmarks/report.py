@@ -61,6 +61,15 @@ def latest(results_dir: Path) -> list[dict]:
     return [by_size[n][1] for n in sorted(by_size)]
 
 
+def one_campaign(results: list[dict]) -> list[dict]:
+    """The sizes that make a curve: those measured on roots of the same simulator code as the largest size's newest
+    run (a root written by other code is other data, and its run other code; it stays in the tables, not the curve)."""
+    if not results:
+        return results
+    digest = max(results, key=lambda r: (r["enterprises"], r["date"]))["generation"].get("simulator")
+    return [r for r in results if r["generation"].get("simulator") == digest] if digest else results
+
+
 def grouped(result: dict) -> dict[str, float]:
     """Wall seconds per chart line."""
     out: dict[str, float] = {}
@@ -343,7 +352,9 @@ def growth_section(results: list[dict]) -> list[str]:
     lines = ["", "## How time and memory grow with N", ""]
     if len({r["enterprises"] for r in results}) < 2:
         return lines + ["One size measured: no growth to state."]
-    lines += ["k in time ∝ N^k (memory ∝ N^k) between consecutive sizes, and over the whole range as the "
+    lines += [f"Sizes measured on roots of one simulator code ({results[-1]['generation'].get('simulator')}), as in "
+              f"the chart: {', '.join(_n(r['enterprises']) for r in results)}.",
+              "k in time ∝ N^k (memory ∝ N^k) between consecutive sizes, and over the whole range as the "
               "least-squares slope on log-log; k < 0.5 reads as fixed costs dominating, 0.85–1.15 as near-linear.",
               ""]
     series = [("end to end", [(r["enterprises"], r["pipeline"]["wall_s"]) for r in results]),
@@ -396,7 +407,7 @@ def render(results: list[dict], chart_name: str, notes: str = "") -> str:
             ("simulator that wrote them (digest of its code)",
              lambda r: r["generation"].get("simulator", "not recorded"))]
     lines += [f"| {label} | " + " | ".join(f(r) for r in results) + " |" for label, f in rows]
-    lines += growth_section(results)
+    lines += growth_section(one_campaign(results))
     lines += ["", "## Per stage", "",
               "Wall and CPU seconds, peak RSS of the process tree while the stage ran, rows per wall second. Stages "
               "come from the Dagster event log (one step per landing asset, the check, gate and publication steps) "
@@ -496,7 +507,7 @@ def write(results_dir: Path, docs: Path) -> Path:
     results = latest(results_dir)
     if not results:
         raise SystemExit(f"no results in {results_dir}: run `python -m benchmarks run` first")
-    chart(results, docs / "benchmarks.png")
+    chart(one_campaign(results), docs / "benchmarks.png")
     notes_file = results_dir.parent / "NOTES.md"
     notes = notes_file.read_text(encoding="utf-8") if notes_file.exists() else ""
     out = docs / "benchmarks.md"

@@ -14,7 +14,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks import floors
-from benchmarks.report import NOT_MEASURED, TARGETS, chart, exponents, growth_section, render, verdicts
+from benchmarks.report import (
+    NOT_MEASURED,
+    TARGETS,
+    chart,
+    exponents,
+    growth_section,
+    one_campaign,
+    render,
+    verdicts,
+)
 from benchmarks.run import FLOOR_PARTS, beside, end_to_end
 
 REPO = Path(__file__).resolve().parents[2]
@@ -220,3 +229,13 @@ def test_committed_results_still_render(tmp_path):
     assert "## How time and memory grow with N" in text and (tmp_path / "benchmarks.png").exists()
     if any("end_to_end" not in r["floors"] for r in results):
         assert NOT_MEASURED in text or "Not measured in any of these results" in text
+
+
+def test_the_curve_takes_the_sizes_of_one_simulator_code():
+    """Results measured on roots other simulator code wrote stay in the tables but not in the curve."""
+    def result(n: int, digest: str | None, date: str = "2026-12-01") -> dict:
+        return {"enterprises": n, "date": date, "generation": {"simulator": digest}}
+
+    old, new = result(3_000, "a"), [result(15_000, "b"), result(1_000_000, "b"), result(3_000_000, "b")]
+    assert one_campaign([old, *new]) == new
+    assert one_campaign([result(3_000, None), result(15_000, None)]) == [result(3_000, None), result(15_000, None)]
