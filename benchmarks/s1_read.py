@@ -9,8 +9,9 @@ this environment offers, to choose the registry's reader by measurement.
 table definitions, simulator/samr.py, then DuckDB's scanners: run it with a DuckDB that has them, 1.x).
 
 Methods (each skipped, and said so, where its package or extension is missing):
-sqlalchemy   today's path: resources/systems.py `SamrDatabase.read_table_as_text`, rows through the DB-API driver
-             into Python tuples, then Arrow (what landing's `fetch_sql` collects)
+sqlalchemy   the former path: resources/systems.py `SamrDatabase(reader="sqlalchemy")`, rows through the DB-API
+             driver into Python tuples, then Arrow
+project      today's path: `SamrDatabase.read_table_as_text` (ADBC on SQLite and PostgreSQL, connectorx on MySQL)
 adbc         the ADBC driver's Arrow result (adbc-driver-sqlite, adbc-driver-postgresql; none for MySQL)
 connectorx   connectorx's Arrow result (SQLite, PostgreSQL, MySQL/MariaDB), cast to text by the database
 connectorx-native  the same, the columns in the driver's types, cast to text by Arrow
@@ -49,11 +50,11 @@ def text_query(url: str, ds) -> str:
     return f"SELECT {cols} FROM {q}{ds.table}{q} ORDER BY {q}{ds.fields[0].source}{q}"
 
 
-def read_sqlalchemy(url: str) -> dict[str, pa.Table]:
+def read_sqlalchemy(url: str, reader: str = "sqlalchemy") -> dict[str, pa.Table]:
     from resources.settings import LakehouseSettings
     from resources.systems import SamrDatabase
 
-    db = SamrDatabase(settings=LakehouseSettings(), url=url)
+    db = SamrDatabase(settings=LakehouseSettings(), url=url, reader=reader)
     out = {}
     for ds in SQL_DATASETS:
         columns = [f.source for f in ds.fields]
@@ -143,7 +144,11 @@ def read_duckdb(url: str) -> dict[str, pa.Table]:
     return out
 
 
-METHODS = {"sqlalchemy": read_sqlalchemy, "adbc": read_adbc, "connectorx": read_connectorx,
+def read_project(url: str) -> dict[str, pa.Table]:
+    return read_sqlalchemy(url, reader="auto")
+
+
+METHODS = {"sqlalchemy": read_sqlalchemy, "project": read_project, "adbc": read_adbc, "connectorx": read_connectorx,
            "connectorx-native": read_connectorx_native, "duckdb": read_duckdb}
 NEEDS = {"adbc": "adbc_driver_manager", "connectorx": "connectorx", "connectorx-native": "connectorx"}
 
