@@ -123,12 +123,7 @@ class SamrDatabase(dg.ConfigurableResource):
                                          native=reader == "connectorx",
                                          nulls_first=engine.dialect.name == "postgresql")
                     if reader is None:
-                        yielded = False
-                        for batch in self._read_sqlalchemy(con, query, read):
-                            yielded = True
-                            yield self._complete(batch, columns, missing), missing
-                        if not yielded:
-                            yield self._complete(None, columns, missing), missing
+                        yield from self._completed(self._read_sqlalchemy(con, query, read), columns, missing)
                         return
             finally:
                 engine.dispose()
@@ -138,8 +133,13 @@ class SamrDatabase(dg.ConfigurableResource):
             raise SourceUnavailable(f"S1 database {self.redacted_url}: {type(e).__name__}: "
                                     f"{str(e.orig if getattr(e, 'orig', None) else e).splitlines()[0]}") from None
         sql = str(query.compile(dialect=engine.dialect))
+        yield from self._completed(self._read_columnar(reader, table, sql), columns, missing)
+
+    def _completed(self, batches, columns: list[str], missing: list[str]):
+        """Each batch in the requested columns (the missing ones as NULLs), with `missing`; at least one batch, so that
+        an empty table still says which columns it lacks."""
         yielded = False
-        for batch in self._read_columnar(reader, table, sql):
+        for batch in batches:
             yielded = True
             yield self._complete(batch, columns, missing), missing
         if not yielded:
