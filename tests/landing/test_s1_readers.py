@@ -148,6 +148,14 @@ def test_missing_table_and_empty_table(backend: str, tmp_path: Path):
     assert missing == ["GONE"] and empty.num_rows == 0 and empty.column_names == ["K", "GONE"]
 
 
+def as_owner(url: str, statement: str) -> None:
+    """One statement as the database's owner (PostgreSQL grants and drops on the throwaway database)."""
+    owner = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as con:
+        con.execute(sa.text(statement))
+    owner.dispose()
+
+
 @pytest.mark.databases
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
 def test_password_reaches_the_driver_and_never_a_message(backend: str, tmp_path: Path):
@@ -166,10 +174,7 @@ def test_password_reaches_the_driver_and_never_a_message(backend: str, tmp_path:
                 con.execute(sa.text(f"GRANT SELECT ON {u.database}.* TO '{user}'@'%'"))
         try:
             if backend == "postgresql":
-                owner = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-                with owner.connect() as con:
-                    con.execute(sa.text(f'GRANT SELECT ON "T_MIXED" TO {user}'))
-                owner.dispose()
+                as_owner(url, f'GRANT SELECT ON "T_MIXED" TO {user}')
             with_password = u.set(username=user, password=PASSWORD).render_as_string(hide_password=False)
             assert PASSWORD not in with_password  # escaped in the URL
             assert read(with_password, "auto")[0].equals(read(url, "auto")[0])
@@ -183,10 +188,7 @@ def test_password_reaches_the_driver_and_never_a_message(backend: str, tmp_path:
                 assert sa.engine.make_url(wrong).password not in message
         finally:
             if backend == "postgresql":
-                owner = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-                with owner.connect() as con:
-                    con.execute(sa.text(f"DROP OWNED BY {user}"))
-                owner.dispose()
+                as_owner(url, f"DROP OWNED BY {user}")
             with admin.connect() as con:
                 con.execute(sa.text(f"DROP ROLE {user}" if backend == "postgresql" else f"DROP USER '{user}'@'%'"))
             admin.dispose()
