@@ -40,13 +40,10 @@ from assets.landing.deliveries import discover
 from assets.landing.store import PARQUET_OPTIONS
 from assets.transform.quality import measure_links
 from contracts.sources import DATASETS, Dataset
+from contracts.sql import quote_identifier
 from resources.systems import HrssApi
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def bare_duckdb(warehouse: Path, dbt_artifacts: Path, work: Path) -> dict:
@@ -65,7 +62,7 @@ def bare_duckdb(warehouse: Path, dbt_artifacts: Path, work: Path) -> dict:
         con.execute("set memory_limit = '4GB'; set preserve_insertion_order = false")
         con.execute(f"attach '{warehouse}' as built (read_only)")
         for seed in seeds:
-            schema, table = _quote(seed["schema"]), _quote(seed["alias"])
+            schema, table = quote_identifier(seed["schema"]), quote_identifier(seed["alias"])
             con.execute(f"create schema if not exists {schema}")
             con.execute(f"create table {schema}.{table} as select * from built.{schema}.{table}")
         con.execute("detach built")
@@ -73,7 +70,7 @@ def bare_duckdb(warehouse: Path, dbt_artifacts: Path, work: Path) -> dict:
         started = time.perf_counter()
         for uid in order:
             node = manifest["nodes"][uid]
-            schema, table = _quote(node["schema"]), _quote(node["alias"])
+            schema, table = quote_identifier(node["schema"]), quote_identifier(node["alias"])
             kind = "view" if node["config"]["materialized"] == "view" else "table"
             t0 = time.perf_counter()
             con.execute(f"create schema if not exists {schema}")
@@ -312,8 +309,8 @@ SQL_DATASETS = [ds for ds in DATASETS if ds.format == "sql"]
 
 def s1_text_query(ds: Dataset) -> str:
     """The dataset's declared columns cast to text by SQLite, in the order of its first column."""
-    cols = ", ".join(f"CAST({_quote(f.source)} AS TEXT) AS {_quote(f.source)}" for f in ds.fields)
-    return f"SELECT {cols} FROM {_quote(ds.table)} ORDER BY {_quote(ds.fields[0].source)}"
+    cols = ", ".join(f"CAST({quote_identifier(f.source)} AS TEXT) AS {quote_identifier(f.source)}" for f in ds.fields)
+    return f"SELECT {cols} FROM {quote_identifier(ds.table)} ORDER BY {quote_identifier(ds.fields[0].source)}"
 
 
 def s1_columnar(sources: Path) -> dict:
