@@ -101,8 +101,10 @@ def test_columnar_reader_gives_sqlalchemys_text(backend: str, tmp_path: Path):
     assert (b1["D"], b1["ZH"], b1["I"]) == ("2024-01-02", "义乌市\"新星\"饰品有限公司", "-5")
     assert (b2["ZH"], b2["I"]) == ("", "2000000000")
     if backend != "sqlite":  # SQLite keeps a Numeric as a REAL and a DateTime as its own text
-        got = (b1["N"], b1["TS"], b1["WIDE"])
-        assert got == ("13.1000", "2024-01-02 10:00:00", "1.123456789012345"), f"b1 read as {got!r}"
+        # MariaDB writes a DATETIME with or without `.000000` (seen in full `make test` runs only); both readers
+        # write what the database writes (asserted above), and it is the same instant
+        assert (b1["N"], b1["WIDE"]) == ("13.1000", "1.123456789012345"), f"b1 read as {b1!r}"
+        assert dt.datetime.fromisoformat(b1["TS"]) == dt.datetime(2024, 1, 2, 10, 0), f"b1 read as {b1!r}"
     if backend == "mariadb":
         b3 = columnar.slice(LEADING_NULLS + 2).to_pylist()[0]
         assert (b3["D"], b3["TS"]) == ("0000-00-00", "0000-00-00 00:00:00")
