@@ -72,9 +72,11 @@ def parse_expression(f: Field, raw: str) -> str:
     if k == "year":
         return f"CASE WHEN TRY_CAST({raw} AS INTEGER) BETWEEN 1900 AND 2100 THEN TRY_CAST({raw} AS INTEGER) END"
     if k == "date":
-        # the same date written YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (SOURCES.md); also a DB's 'YYYY-MM-DD 00:00:00'
+        # the same date written YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (SOURCES.md); also a database's text of a
+        # DATETIME holding it, 'YYYY-MM-DD 00:00:00' or with fractional seconds (MariaDB's DATETIME(6): '.000000')
         return (f"CAST(COALESCE(TRY_STRPTIME({raw}, '%Y-%m-%d'), TRY_STRPTIME({raw}, '%Y/%m/%d'), "
-                f"TRY_STRPTIME({raw}, '%Y%m%d'), TRY_STRPTIME({raw}, '%Y-%m-%d %H:%M:%S')) AS DATE)")
+                f"TRY_STRPTIME({raw}, '%Y%m%d'), TRY_STRPTIME({raw}, '%Y-%m-%d %H:%M:%S'), "
+                f"TRY_STRPTIME({raw}, '%Y-%m-%d %H:%M:%S.%n')) AS DATE)")
     if k == "period":
         return (f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}-?[0-9]{{2}}') THEN "
                 f"TRY_CAST(left({raw}, 4) || '-' || right({raw}, 2) || '-01' AS DATE) END")

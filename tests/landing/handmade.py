@@ -1,7 +1,7 @@
 """A small sources root written by hand, directly per SOURCES.md, without our simulator.
 
 Other enterprises, other habits: codes with spaces, YYYY/MM/DD dates, a registry with a free-text
-SQLite schema, `YYYY-MM` periods, names with quotes, `=` and SQL keywords.
+SQLite schema (a date as a DATETIME(6) writes it), `YYYY-MM` periods, names with quotes, `=` and SQL keywords.
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def build(root: Path) -> Path:
          "13800000001", 500, "156", "2019-05-06", "1", None, "浙江省义乌市稠城街道", "330782", "2438", "饰品制造",
          None, "2024-01-02 10:00:00"),
         ("HM-0002", None, "330782000123456", "义乌市SELECT=1贸易商行", "4100", "王芳", "330782198505052345",
-         "13800000002", 10.5, "156", "2009/03/01", "3", "2024-06-30", "浙江省义乌市佛堂镇", "330782", "51", None,
-         "P-YW-01", "2024-07-01 08:00:00"),
+         "13800000002", 10.5, "156", "2009/03/01", "3", "2024-06-30 00:00:00.000000", "浙江省义乌市佛堂镇", "330782",
+         "51", None, "P-YW-01", "2024-07-01 08:00:00"),
         ("HM-0003", "92330782MA2KYYYY2R", None, "义乌市佛堂小王面馆", "9500", "王五", "330782197001013456",
          "13800000003", 1, "156", "20210101", "1", None, "义乌市佛堂镇", "330782", "6211", None, None,
          "2021-01-01 00:00:00"),

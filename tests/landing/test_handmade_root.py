@@ -37,6 +37,7 @@ def test_registry_with_free_text_dates(home):
     assert rows["HM-0002"]["enterprise_name"] == "义乌市SELECT=1贸易商行"
     assert rows["HM-0002"]["founded_on"] == dt.date(2009, 3, 1)  # written 2009/03/01
     assert rows["HM-0003"]["founded_on"] == dt.date(2021, 1, 1)  # written 20210101
+    assert rows["HM-0002"]["deregistered_on"] == dt.date(2024, 6, 30)  # written 2024-06-30 00:00:00.000000
     assert rows["HM-0002"]["registered_capital"] == Decimal("10.5000")  # 万元, as delivered
     assert rows["HM-0002"]["uscc"] is None and rows["HM-0002"]["registration_number"] == "330782000123456"
     assert rows["HM-0001"]["updated_at"] == dt.datetime(2024, 1, 2, 10, 0)
