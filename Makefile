@@ -25,7 +25,8 @@ DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/seed
 # the dbt manifest is prepared here (dbt parse never opens the warehouse), not when Python imports the code; the
 # profile reads LAKEHOUSE_HOME
 $(DBT_MANIFEST): $(VENV)/.installed $(DBT_FILES)
-	cd dbt_project && LAKEHOUSE_HOME="$$(cd .. && $(SETTINGS) home)" ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
+	cd dbt_project && LAKEHOUSE_HOME="$$(cd .. && $(SETTINGS) home)" \
+	  LAKEHOUSE_WAREHOUSE_MEMORY="$$(cd .. && $(SETTINGS) warehouse-memory)" ../$(VENV)/bin/dbt parse --quiet --profiles-dir .
 
 # the Dagster instance's storage is created once here (dagster.yaml copied, migrated): a UI and a run starting
 # together on an empty Dagster home race on it

@@ -41,6 +41,7 @@ from assets.landing.store import PARQUET_OPTIONS
 from assets.transform.quality import measure_links
 from contracts.sources import DATASETS, Dataset
 from contracts.sql import quote_identifier
+from resources.settings import LakehouseSettings
 from resources.systems import HrssApi
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +60,9 @@ def bare_duckdb(warehouse: Path, dbt_artifacts: Path, work: Path) -> dict:
     # the same file name, so the compiled three-part names ("warehouse"."schema"."table") resolve here
     con = duckdb.connect(str(floor_dir / warehouse.name))
     try:
-        con.execute("set memory_limit = '4GB'; set preserve_insertion_order = false")
+        # the build's own limit: the floor runs the same SQL under the same memory
+        con.execute(f"set memory_limit = '{LakehouseSettings().warehouse_memory}'; "
+                    "set preserve_insertion_order = false")
         con.execute(f"attach '{warehouse}' as built (read_only)")
         for seed in seeds:
             schema, table = quote_identifier(seed["schema"]), quote_identifier(seed["alias"])

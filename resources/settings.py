@@ -6,9 +6,12 @@
                             `make run` generates the simulator's default data
     SAMR_DB_URL             S1, the registry database; default: samr/samr.db of the sources root when it exists
     DAGSTER_HOME            the Dagster instance; default: $LAKEHOUSE_HOME/dagster
+    LAKEHOUSE_WAREHOUSE_MEMORY
+                            DuckDB's memory limit for the build (dbt), e.g. 8GB; default: 4GB, or a quarter of the
+                            machine's memory where that is more (DuckDB spills past it; two dbt threads share it)
 
 Values are read when a run starts (never at import). The Makefile, scripts, benchmarks and tests ask this module
-instead of deriving them again; `python -m resources.settings home|dagster-home|prepare-dagster-home` answers for
+instead of deriving them again; `python -m resources.settings home|dagster-home|warehouse-memory|...` answers for
 the shell.
 """
 from __future__ import annotations
@@ -36,6 +39,16 @@ def default_home() -> Path:
     """LAKEHOUSE_HOME (a relative one is taken from the working directory), else the repository's var/."""
     configured = os.environ.get("LAKEHOUSE_HOME")
     return Path(configured).expanduser().resolve() if configured else DEFAULT_HOME
+
+
+def default_warehouse_memory() -> str:
+    """4GB (1M enterprises build within it, the whole run within 6 GiB), or a quarter of the machine's memory where
+    that is more: the build spills past the limit, but its largest aggregations and joins at 3M need more."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # no sysconf (not POSIX)
+        physical = 0
+    return f"{max(4, physical // 4 // 2**30)}GB"
 
 
 def instance_dir(home: Path) -> Path:
@@ -100,19 +113,30 @@ class LakehouseSettings(dg.ConfigurableResource):
         """The last dbt build's run_results.json and manifest.json, kept for operators and the benchmark."""
         return self.home_path / "dbt"
 
+    @property
+    def warehouse_memory(self) -> str:
+        """DuckDB's memory limit for the build (dbt's profile reads it): LAKEHOUSE_WAREHOUSE_MEMORY, else the
+        default for this machine."""
+        return os.environ.get("LAKEHOUSE_WAREHOUSE_MEMORY") or default_warehouse_memory()
+
+    def dbt_environment(self) -> dict[str, str]:
+        """What dbt's profile and sources read with `env_var`: this home and the build's memory limit."""
+        return {"LAKEHOUSE_HOME": str(self.home_path), "LAKEHOUSE_WAREHOUSE_MEMORY": self.warehouse_memory}
+
     @contextlib.contextmanager
     def exported(self) -> Iterator[None]:
-        """LAKEHOUSE_HOME set to this home while dbt is invoked (its profile and sources read `env_var`), then put
-        back as it was."""
-        previous = os.environ.get("LAKEHOUSE_HOME")
-        os.environ["LAKEHOUSE_HOME"] = str(self.home_path)
+        """`dbt_environment` set while dbt is invoked in this process, then put back as it was."""
+        exported = self.dbt_environment()
+        previous = {name: os.environ.get(name) for name in exported}
+        os.environ.update(exported)
         try:
             yield
         finally:
-            if previous is None:
-                os.environ.pop("LAKEHOUSE_HOME", None)
-            else:
-                os.environ["LAKEHOUSE_HOME"] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def prepare_dagster_home(home: Path) -> Path:
@@ -132,7 +156,8 @@ def prepare_dagster_home(home: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m resources.settings", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["home", "sources-root", "dagster-home", "prepare-dagster-home"])
+    parser.add_argument("command", choices=["home", "sources-root", "dagster-home", "prepare-dagster-home",
+                                            "warehouse-memory"])
     args = parser.parse_args(argv)
     settings = LakehouseSettings()
     if args.command == "home":
@@ -141,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(settings.sources_path)
     elif args.command == "dagster-home":
         print(settings.dagster_home)
+    elif args.command == "warehouse-memory":
+        print(settings.warehouse_memory)
     else:
         print(prepare_dagster_home(settings.dagster_home))
     return 0

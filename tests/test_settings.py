@@ -9,15 +9,17 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from resources.settings import INSTANCE_CONFIG, LakehouseSettings, prepare_dagster_home
+from resources.settings import INSTANCE_CONFIG, LakehouseSettings, default_warehouse_memory, prepare_dagster_home
 
 REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO / "dbt_project"
 
 
 @pytest.fixture()
 def nothing_set(monkeypatch, tmp_path):
     """No setting exported, and a working directory that is not the repository."""
-    for name in ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "DAGSTER_HOME"):
+    for name in ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "DAGSTER_HOME",
+                 "LAKEHOUSE_WAREHOUSE_MEMORY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -59,10 +61,38 @@ def test_what_is_configured_wins(nothing_set, monkeypatch, tmp_path):
     assert (mine.home_path, mine.sources_path) == (tmp_path / "mine", tmp_path / "root")
 
 
-def test_dbt_sees_the_home_only_while_it_is_exported(nothing_set, tmp_path):
+def test_dbt_sees_the_home_and_memory_only_while_they_are_exported(nothing_set, monkeypatch, tmp_path):
     with LakehouseSettings(home=str(tmp_path)).exported():
         assert os.environ["LAKEHOUSE_HOME"] == str(tmp_path)
-    assert "LAKEHOUSE_HOME" not in os.environ
+        assert os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] == default_warehouse_memory()
+    assert "LAKEHOUSE_HOME" not in os.environ and "LAKEHOUSE_WAREHOUSE_MEMORY" not in os.environ
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "900MB")
+    with LakehouseSettings(home=str(tmp_path)).exported():
+        assert os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] == "900MB"
+    assert os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] == "900MB"  # put back as it was
+
+
+def test_the_builds_memory_grows_with_the_machine_from_4gb(nothing_set):
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = default_warehouse_memory()
+    assert limit.endswith("GB") and int(limit[:-2]) == max(4, physical // 4 // 2**30)
+    out = subprocess.run([sys.executable, "-m", "resources.settings", "warehouse-memory"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == limit
+
+
+def test_dbt_builds_under_the_memory_limit_it_is_given(nothing_set, monkeypatch, tmp_path):
+    """The profile reads the limit: DuckDB, asked by dbt, reports what was exported."""
+    from dbt.cli.main import dbtRunner
+
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "700MB")
+    with LakehouseSettings(home=str(tmp_path)).exported():
+        result = dbtRunner().invoke(["show", "--inline", "select current_setting('memory_limit') as memory_limit",
+                                     "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+                                     "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path),
+                                     "--output", "json", "--quiet"])
+    assert result.success, result.exception
+    assert result.result.results[0].agate_table.rows[0][0] in ("667.5 MiB", "700.0 MB")
 
 
 def test_the_dagster_home_is_prepared_once(tmp_path):

@@ -17,6 +17,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from resources.settings import LakehouseSettings
+
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 SEEDS = DBT_PROJECT / "seeds"
 
@@ -257,8 +259,8 @@ def test_an_added_chain_is_mapped_from_the_chains_file(city):
 
 
 def _dbt_run_parks(city: City, parks_file: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LAKEHOUSE_HOME": str(city.home), "LAKEHOUSE_PARKS_FILE": parks_file,
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **LakehouseSettings(home=str(city.home)).dbt_environment(),
+           "LAKEHOUSE_PARKS_FILE": parks_file, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     target = city.home / "dbt-target-bad-file"
     return subprocess.run([str(Path(sys.executable).with_name("dbt")), "run", "-s", "ref_parks", "--target-path",
                            str(target), "--log-path", str(target)], cwd=DBT_PROJECT, env=env, capture_output=True,

@@ -10,6 +10,7 @@ import pytest
 from dagster import AssetCheckSeverity
 
 from assets.transform.quality import PRECISION_FLOOR, RECALL_FLOOR, measure
+from resources.settings import LakehouseSettings
 from simulator import codes as gb
 
 SOURCES = ("samr", "tax", "stats", "miit", "hrss", "grid", "eco", "most", "cnipa", "land")
@@ -189,7 +190,7 @@ def _build_resolution(home: Path) -> None:
          "--select", "+xref_source_record", "+int_enterprise_code_merges",
          "--indirect-selection", "cautious", "--project-dir", str(project), "--profiles-dir", str(project),
          "--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")],
-        env={**os.environ, "LAKEHOUSE_HOME": str(home)}, capture_output=True, text=True)
+        env={**os.environ, **LakehouseSettings(home=str(home)).dbt_environment()}, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
 
 
