@@ -56,7 +56,7 @@ CONFIG = ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "DAGSTER_HO
 
 def _env(home: Path, root: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in CONFIG}
-    env.update({"LAKEHOUSE_HOME": str(home), "LAKEHOUSE_SOURCES_ROOT": str(root),
+    env.update({**LakehouseSettings(home=str(home)).dbt_environment(), "LAKEHOUSE_SOURCES_ROOT": str(root),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
     return env
 
@@ -141,7 +141,8 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
         "enterprises": enterprises, "months": MONTHS, "seed": seed,
         "date": dt.date.today().isoformat(),
         "machine": {"cpus": os.cpu_count(),
-                    "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1)},
+                    "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1),
+                    "warehouse_memory_limit": settings.warehouse_memory},
         "generation": generation,
         "pipeline": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(peak / MIB),
                      "dagster_runs": runs, "landed_rows": total_landed, "source_records": source_records,
