@@ -42,3 +42,12 @@
 {% macro default__split_to_rows(relation_alias, list_expr, value_name) -%}
     {{ relation_alias }}, unnest(string_split({{ list_expr }}, ';')) as split_values({{ value_name }})
 {%- endmacro %}
+
+{#- A figure as a clerk reads it: thousands separated, at most 6 decimals, no trailing .0 (20,000,000; 0.031224;
+    33). Never a bare run of 11 digits, which the publication's personal-data scan would take for a phone number. -#}
+{% macro display_number(expr) -%}
+    {{ return(adapter.dispatch('display_number')(expr)) }}
+{%- endmacro %}
+{% macro default__display_number(expr) -%}
+    regexp_replace(format('{:,}', round(cast({{ expr }} as double), 6)), '\.0$', '')
+{%- endmacro %}
