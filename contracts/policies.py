@@ -271,7 +271,7 @@ def _value(field: Field, operator: str, value, where: str, problems: list[str]):
             problems.append(f"{where}[{i}]: {item!r} is not a value of {field.name} "
                             f"(expected one of {', '.join(field.values)})")
         elif field.pattern and not re.fullmatch(field.pattern, item):
-            problems.append(f"{where}[{i}]: {item!r} does not look like a {field.name} value ({field.pattern})")
+            problems.append(f"{where}[{i}]: {item!r} does not look like a value of {field.name} ({field.pattern})")
         else:
             out.append(item)
     return tuple(out) if len(out) == len(value) else None
