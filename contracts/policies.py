@@ -112,7 +112,7 @@ BY_FIELD = {f.name: f for f in FIELDS}
 
 ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,63}"
 DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# the keys of a policy file and of each condition: (required, what it holds)
+# the keys of a policy file and of each condition, and whether each is required
 POLICY_KEYS = {"id": True, "title": True, "department": True, "valid_from": True, "valid_to": False,
                "benefit": False, "conditions": True}
 CONDITION_KEYS = {"field": True, "operator": True, "value": True, "label": False}
