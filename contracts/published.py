@@ -28,8 +28,9 @@ class Published:
     patterns: dict[str, str] = field(default_factory=dict)
     # share of rows a column may miss (quality floors that are not all-or-nothing), e.g. unlinked records
     mostly_not_in: dict[str, tuple[list, float]] = field(default_factory=dict)
-    # the row count may move by at most this share against the version now current
-    row_count_tolerance: float = 0.2
+    # the row count may move by at most this share against the version now current; None: no bound from it (the
+    # count follows from other data, which a dbt test holds it to)
+    row_count_tolerance: float | None = 0.2
     # may a version have no rows at all (the first one, or after an empty current one)?
     allow_empty: bool = False
 
@@ -111,6 +112,31 @@ PUBLISHED: tuple[Published, ...] = (
         ranges={"match_score": (0, 1)},
         # the resolution-quality floor: at most 5% of all records left without a link for want of a match
         mostly_not_in={"match_rule": (["unlinked:no_match", "unlinked:ambiguous"], 0.95)},
+    ),
+    # 政策直达: rows are enterprises x the policies valid in the year, so a policy file added or expired moves the count
+    # by a multiple of the enterprises; the dbt test policy_match_is_complete holds it to exactly that instead, and
+    # no policy valid in the year is no row at all
+    Published(
+        "policy_match", "mart_policy_match",
+        "one row per 企业码 and policy valid in the evaluation year: eligible, not_eligible or cannot_tell, and why",
+        key=("policy_id", "enterprise_code"),
+        not_null=("evaluation_year", "policy_id", "enterprise_code", "policy_title", "verdict", "conditions"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        value_sets={"verdict": ["eligible", "not_eligible", "cannot_tell"]},
+        ranges={"conditions": (1, None), "conditions_passed": (0, None), "conditions_failed": (0, None),
+                "conditions_missing": (0, None)},
+        row_count_tolerance=None, allow_empty=True,
+    ),
+    Published(
+        "policy_match_conditions", "mart_policy_match_conditions",
+        "one row per 企业码, policy and condition: the value the condition read and its verdict (pass, fail, missing)",
+        key=("policy_id", "enterprise_code", "condition_no"),
+        not_null=("evaluation_year", "policy_id", "enterprise_code", "condition_no", "field", "operator", "threshold",
+                  "label", "verdict"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        value_sets={"verdict": ["pass", "fail", "missing"]},
+        ranges={"condition_no": (1, None)},
+        row_count_tolerance=None, allow_empty=True,
     ),
 )
 

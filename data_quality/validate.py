@@ -38,10 +38,10 @@ def load_suite(name: str) -> dict:
     return json.loads((SUITES_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def row_count_bounds(previous: int | None, tolerance: float, allow_empty: bool = False) -> dict:
-    """Against the version now current: within ±tolerance. The first version: at least one row (unless empty
-    is a legitimate state of the dataset)."""
-    if previous is None or (previous == 0 and allow_empty):
+def row_count_bounds(previous: int | None, tolerance: float | None, allow_empty: bool = False) -> dict:
+    """Against the version now current: within ±tolerance. The first version, or a dataset whose count no earlier
+    version bounds (tolerance None): at least one row (unless empty is a legitimate state of the dataset)."""
+    if previous is None or tolerance is None or (previous == 0 and allow_empty):
         return {"min_row_count": 0 if allow_empty else 1, "max_row_count": None}
     return {"min_row_count": int(previous * (1 - tolerance)), "max_row_count": int(previous * (1 + tolerance)) + 1}
 

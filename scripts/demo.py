@@ -355,6 +355,7 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
         out.append("nothing is published yet")
     import duckdb
 
+    policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
@@ -362,13 +363,36 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
                                 "group by 1 order by 2 desc").fetchall()
             codes = con.execute("select count(*), count(*) filter (where is_external) "
                                 "from resolution.int_enterprise_codes").fetchall()[0]
+            # the verdicts of this run only: a failed build leaves an earlier run's in the warehouse
+            matched = con.execute(POLICIES_MATCHED).fetchone() if policies_built else None
         finally:
             con.close()
     except duckdb.Error:  # the build failed before these tables existed: the failure is reported below
-        return out
+        return out + [policy_line(None)]
     out.append(f"企业码 assigned: {codes[0]:,} ({codes[1]:,} external); links by rule: "
                + ", ".join(f"{r} {n:,}" for r, n in rules))
+    out.append(policy_line(matched))
     return out
+
+
+POLICY_MATCH = ("marts", "mart_policy_match")
+POLICIES_MATCHED = """
+select count(distinct policy_id), count(distinct enterprise_code), max(evaluation_year),
+    count(*) filter (where verdict = 'eligible'), count(*) filter (where verdict = 'cannot_tell'),
+    count(*) filter (where verdict = 'not_eligible')
+from marts.mart_policy_match
+"""
+
+
+def policy_line(matched: tuple | None) -> str:
+    """政策直达's line of the summary: the policies evaluated by this run and the verdicts (mart_policy_match)."""
+    if matched is None:
+        return "policies matched: none by this run (a malformed policy file, or the build failed: see below)"
+    policies, enterprises, year, eligible, cannot_tell, not_eligible = matched
+    if not policies:
+        return "policies matched: no policy file is valid in the evaluation year (policies/, LAKEHOUSE_POLICIES_DIR)"
+    return (f"policies matched: {policies} policies valid in {year} x {enterprises:,} enterprises: {eligible:,} "
+            f"eligible, {cannot_tell:,} cannot tell (a figure missing), {not_eligible:,} not eligible")
 
 
 def reap_dead_runs() -> list[str]:

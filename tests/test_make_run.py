@@ -55,6 +55,10 @@ def test_make_run_prints_one_line_per_stage_and_the_summary(small_run):
                for line in lines), summary(out)
     for job in JOBS:
         assert sum(line.startswith(f"{job} ") for line in lines) == 1, summary(out)
+    # one line per service of the 企业码: 政策直达's verdicts of this run
+    assert sum(bool(re.fullmatch(r"policies matched: [0-9]+ policies valid in [0-9]{4} x [0-9,]+ enterprises: [0-9,]+ "
+                                 r"eligible, [0-9,]+ cannot tell \(a figure missing\), [0-9,]+ not eligible", line))
+               for line in lines) == 1, summary(out)
     # nothing but those and the summary: no Dagster event line, no dbt log, no progress bar, no warning
     assert len(lines) <= 40, summary(out, 60)
     for noise in (" - dagster - ", "DEBUG", "%|", "Running with dbt", "Done. PASS=", "Warning", "\r"):

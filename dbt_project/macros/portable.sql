@@ -53,3 +53,12 @@
     (cast(epoch_us(coalesce(cast({{ seen_at }} as timestamp), timestamp '0001-01-01')) as hugeint) * 18446744073709551616
      + cast(hash({{ values | join(', ') }}) as hugeint))
 {%- endmacro %}
+
+{#- A figure as a clerk reads it: thousands separated, at most 6 decimals, no trailing .0 (20,000,000; 0.031224;
+    33). Never a bare run of 11 digits, which the publication's personal-data scan would take for a phone number. -#}
+{% macro display_number(expr) -%}
+    {{ return(adapter.dispatch('display_number')(expr)) }}
+{%- endmacro %}
+{% macro default__display_number(expr) -%}
+    regexp_replace(format('{:,}', round(cast({{ expr }} as double), 6)), '\.0$', '')
+{%- endmacro %}

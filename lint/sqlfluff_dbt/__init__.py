@@ -56,6 +56,8 @@ adapter = _Namespace(dispatch=_dispatch, quote=lambda identifier: f'"{identifier
 dbt = _Namespace(
     dateadd=lambda datepart, interval, from_date: f"({from_date} + cast({interval} as bigint) * interval 1 {datepart})",
     last_day=_last_day,
+    listagg=lambda measure, delimiter_text, order_by_clause=None, limit_num=None:
+        f"string_agg({measure}, {delimiter_text} {order_by_clause or ''})",
     right=lambda text, length: f"right({text}, {length})",
     position=lambda substring, text: f"position({substring} in {text})",
     safe_cast=lambda field, type_: f"cast({field} as {type_})",

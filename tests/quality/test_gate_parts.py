@@ -88,7 +88,9 @@ def test_pii_scan_finds_personal_data_and_only_that(tmp_path):
     assert {f.column for f in pii.scan(tmp_path / "only_cols")} == {"CERNO", "legal_representative"}
 
 
-@pytest.mark.parametrize("previous,tolerance,expected", [(None, 0.2, (1, None)), (1000, 0.2, (800, 1201))])
+# a dataset whose count no earlier version bounds (tolerance None: the policy matches) needs a row, no more
+@pytest.mark.parametrize("previous,tolerance,expected", [(None, 0.2, (1, None)), (1000, 0.2, (800, 1201)),
+                                                         (1000, None, (1, None))])
 def test_row_count_bounds(previous, tolerance, expected):
     b = row_count_bounds(previous, tolerance)
     assert (b["min_row_count"], b["max_row_count"]) == expected

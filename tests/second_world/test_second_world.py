@@ -322,3 +322,37 @@ def test_parks_of_this_city(outcome):
     wrong = {e.key: (e.park, profile.get(e.pripid, {}).get("park_name")) for e in world.ENTITIES
              if profile.get(e.pripid, {}).get("park_name") != e.park}
     assert not wrong, f"published profile park_name (expected, got): {wrong}"
+
+
+
+@pytest.mark.slow
+def test_policies_are_matched_on_this_root_too(outcome):
+    """政策直达 on another province's root, published like every other dataset, against what this root's files say.
+    Its S3 holds one year (2024): whether a manufacturer of that list was 规上 the year before is a figure nobody
+    reported, so the first-time-规上 reward cannot tell for them, and names the missing figure. The R&D subsidy goes to
+    the manufacturers of the list whose R&D is at least 1 million 元 and 3% of revenue, the high-tech reward to the
+    holders of a certificate (all valid, all paying tax here); Chengdu is neither Zhejiang (the 亩均 A-class rebate)
+    nor Songshan Lake (its 专精特新 reward)."""
+    key_of = {e.pripid: e.key for e in world.ENTITIES}
+    decided: dict[str, dict[str, tuple]] = {}
+    for policy, code, verdict, reasons in outcome.sql(
+            "select policy_id, enterprise_code, verdict, reasons from marts.mart_policy_match"):
+        decided.setdefault(policy, {})[key_of.get(outcome.pripid_of.get(code), code)] = (verdict, reasons)
+    local = outcome.sql("select count(*) from marts.dim_enterprise where not is_external")[0][0]
+    assert {policy: len(verdicts) for policy, verdicts in decided.items()} == {
+        "first-time-above-scale-reward": local, "high-tech-enterprise-reward": local,
+        "mu-class-a-land-tax-rebate": local, "rd-expense-subsidy": local, "srdi-enterprise-reward": local}
+    not_rejected = {policy: {k: v for k, v in verdicts.items() if v[0] != "not_eligible"}
+                    for policy, verdicts in decided.items()}
+    # S3 rows: (code, name, industry, output, revenue, value added, R&D (千元), employees, energy, owner)
+    manufacturers = {row[-1]: row for row in world.STATS_ROWS if 13 <= int(row[2][:2]) <= 43}
+    assert not_rejected["first-time-above-scale-reward"] == {
+        key: ("cannot_tell", "上一年度不在规上名录（首次升规） (no figure)") for key in manufacturers}
+    assert not_rejected["rd-expense-subsidy"] == {
+        key: ("eligible", None) for key, row in manufacturers.items() if row[6] * 1000 >= 1_000_000
+        and row[6] / row[4] >= 0.03}
+    assert not_rejected["high-tech-enterprise-reward"] == {row[-1]: ("eligible", None) for row in world.MOST_ROWS}
+    assert not_rejected["mu-class-a-land-tax-rebate"] == {} and not_rejected["srdi-enterprise-reward"] == {}
+    # and published through the gate (test_the_gate_passes_and_the_extracts_are_published): the same verdicts
+    path = outcome.home / "published" / "policy_match" / "current" / "*.parquet"
+    assert duckdb.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0] == 5 * local
