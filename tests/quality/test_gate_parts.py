@@ -32,7 +32,7 @@ def _validate_plainly(parquet: str, buffered: bool):
 def test_gx_on_duckdb_needs_the_workaround(tmp_path):
     """When this test's first assertion fails, GX or duckdb-engine has fixed the bug: delete gx_duckdb.py."""
     parquet = tmp_path / "t.parquet"
-    duckdb.sql(f"copy (select range as id from range(5)) to '{parquet}'")
+    duckdb.connect().execute(f"copy (select range as id from range(5)) to '{parquet}'")
     plain = _validate_plainly(str(parquet), buffered=False)
     assert not plain.success and "list index out of range" in json.dumps(plain.to_json_dict())
     fixed = _validate_plainly(str(parquet), buffered=True)
@@ -48,7 +48,7 @@ def test_suites_in_the_repo_match_their_declaration():
 def test_a_suite_names_what_failed_with_samples(tmp_path):
     folder = tmp_path / "mu"
     folder.mkdir()
-    duckdb.sql(f"""copy (select 'QY0001' as enterprise_code, 2025 as fiscal_year, 'above_scale' as scope,
+    duckdb.connect().execute(f"""copy (select 'QY0001' as enterprise_code, 2025 as fiscal_year, 'above_scale' as scope,
                       cast(10 as double) as industrial_land_mu, 1.0 as tax_per_mu_yuan, 1.0 as value_added_per_mu_yuan,
                       1.0 as value_added_per_tce_yuan, 1.0 as value_added_per_emission_t_yuan,
                       1.0 as labour_productivity_yuan, 0.1 as rd_intensity, 1.0 as tax_per_kwh_yuan,
@@ -71,7 +71,7 @@ def id_number(body: str) -> str:
 def test_pii_scan_finds_personal_data_and_only_that(tmp_path):
     person = id_number("11010519491231002")
     wrong_check = person[:-1] + ("0" if person[-1] != "0" else "1")
-    duckdb.sql(f"""copy (select * from (values
+    duckdb.connect().execute(f"""copy (select * from (values
             ('91440300MA5FXXXX0X', '深圳市某某科技有限公司', 'a1b2c3d4138123456789ff', '联系人 {person}'),
             ('914419000113264879', '东莞市某某电子有限公司 电话13812345678', 'x', '{wrong_check}'),
             ('914419000113264880', '某某厂', 'x', '0769-22345678 转总机'))
@@ -82,9 +82,10 @@ def test_pii_scan_finds_personal_data_and_only_that(tmp_path):
                      ("note", "landline phone number")}, found
     for f in findings:  # the report itself never shows what it found
         assert person not in " ".join(f.samples) and "13812345678" not in " ".join(f.samples)
-    duckdb.sql(f"copy (select 'x' as TEL, 1 as n) to '{tmp_path / 'cols'}.parquet'")
+    duckdb.connect().execute(f"copy (select 'x' as TEL, 1 as n) to '{tmp_path / 'cols'}.parquet'")
     (tmp_path / "only_cols").mkdir()
-    duckdb.sql(f"copy (select 'x' as CERNO, 'y' as legal_representative) to '{tmp_path / 'only_cols'}/p.parquet'")
+    duckdb.connect().execute(
+        f"copy (select 'x' as CERNO, 'y' as legal_representative) to '{tmp_path / 'only_cols'}/p.parquet'")
     assert {f.column for f in pii.scan(tmp_path / "only_cols")} == {"CERNO", "legal_representative"}
 
 

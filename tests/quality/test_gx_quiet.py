@@ -18,7 +18,7 @@ def test_a_validation_draws_no_progress_bar(tmp_path, monkeypatch, capfd):
     monkeypatch.setattr(gate, "SUITES_DIR", suites)
     folder = tmp_path / "tiny"
     folder.mkdir()
-    duckdb.sql(f"copy (select range as id from range(5)) to '{folder}/part-0.parquet'")
+    duckdb.connect().execute(f"copy (select range as id from range(5)) to '{folder}/part-0.parquet'")
     capfd.readouterr()
     outcome = gate.validate("tiny", str(folder / "*.parquet"), {}, tmp_path / "gx")
     out, err = capfd.readouterr()
