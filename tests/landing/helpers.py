@@ -4,12 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from assets.landing.assets import LANDING_ASSETS, asset_key
 from contracts.sources import DATASETS
 from resources.settings import LakehouseSettings
 from resources.systems import HrssApi, SamrDatabase
+from tests import duck
 
 BY_NAME = {ds.asset_name: ds for ds in DATASETS}
 ASSETS = {a.key: a for a in LANDING_ASSETS}
@@ -45,13 +45,13 @@ def metadata(result: dg.ExecuteInProcessResult, name: str) -> dict:
 def bronze(home: Path, name: str, partition: str = "snapshot") -> list[dict]:
     ds = BY_NAME[name]
     path = home / "lake" / "bronze" / ds.source / ds.name / f"{partition}.parquet"
-    return duckdb.sql(f"select * from read_parquet('{path}') order by _source_row").to_arrow_table().to_pylist()
+    return duck.records(f"select * from read_parquet('{path}') order by _source_row")
 
 
 def quarantine(home: Path, name: str, partition: str = "snapshot") -> list[dict]:
     ds = BY_NAME[name]
     path = home / "lake" / "quarantine" / ds.source / ds.name / f"{partition}.parquet"
-    return duckdb.sql(f"select * from read_parquet('{path}') order by source_row").to_arrow_table().to_pylist()
+    return duck.records(f"select * from read_parquet('{path}') order by source_row")
 
 
 def check_passed(result: dg.ExecuteInProcessResult) -> bool:

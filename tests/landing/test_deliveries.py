@@ -5,13 +5,13 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from assets.landing.assets import LANDING_ASSETS
 from contracts.sources import DATASETS
 from pipelines.sensors import new_deliveries_sensor
 from resources.settings import LakehouseSettings
 from simulator.redeliver import redeliver
+from tests import duck
 
 from .helpers import bronze, check_passed, land, metadata
 
@@ -19,7 +19,7 @@ MONTHLY_FILES = ["tax_returns", "grid_consumption"]
 
 
 def count(path: Path) -> int:
-    return duckdb.sql(f"select count(*) from read_parquet('{path}/*.parquet')").fetchall()[0][0] if any(
+    return duck.scalar(f"select count(*) from read_parquet('{path}/*.parquet')") if any(
         path.glob("*.parquet")) else 0
 
 

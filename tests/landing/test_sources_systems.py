@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from resources.settings import LakehouseSettings
 from resources.systems import HrssApi, SamrDatabase
 from simulator.generate import generate
 from simulator.hrss_server import make_server
+from tests import duck
 
 from .helpers import ASSETS, BY_NAME, bronze, check_passed, failure, land, metadata
 
@@ -94,8 +94,8 @@ def test_every_record_arrives_exactly_once_through_429_and_5xx(tmp_path, small_r
     result = land(["hrss_employers"], tmp_path, small_root, partition="2025-11", hrss=client)
     assert result.success and check_passed(result)
     expected = pq.read_table(small_root / "_hrss_api" / "employers_2025-11.parquet")
-    got = duckdb.sql(f"select employer_number, cast(contribution_base as varchar) b from read_parquet("
-                     f"'{tmp_path}/lake/bronze/hrss/employers/2025-11.parquet')").fetchall()
+    got = duck.query(f"select employer_number, cast(contribution_base as varchar) b from read_parquet("
+                     f"'{tmp_path}/lake/bronze/hrss/employers/2025-11.parquet')")
     assert sorted(r[0] for r in got) == sorted(expected.column("dwbh").to_pylist())  # once each, none missing
     assert api.requests > api.served_records / 50  # retries happened
     md = metadata(result, "hrss_employers")

@@ -10,6 +10,7 @@ from assets.publish import gates, pii, store
 from contracts.published import Published
 from contracts.sql import qualified_name, quote_identifier
 from data_quality.validate import Outcome
+from tests import duck
 
 KEY = dg.AssetKey(["staged", "park_kpi"])
 AWKWARD = 'it\'s a "test"; 目录'
@@ -85,8 +86,8 @@ def test_gx_result_carries_the_failures_and_the_bounds():
 
 def test_pii_result_shows_masked_findings_of_a_real_scan(tmp_path):
     column = 'it\'s "备注"'
-    duckdb.execute(f"copy (select '联系 13812345678' as {quote_identifier(column)}, 'ok' as other) to $path "
-                   f"(format parquet)", {"path": str(tmp_path / "part-0.parquet")})
+    duck.run(f"copy (select '联系 13812345678' as {quote_identifier(column)}, 'ok' as other) to $path "
+             f"(format parquet)", {"path": str(tmp_path / "part-0.parquet")})
     result = gates.pii_result(KEY, pii.scan(tmp_path), 1)
     md = values(result.metadata)
     assert not result.passed and result.check_name == gates.PII_CHECK and md["files_scanned"] == 1

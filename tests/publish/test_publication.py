@@ -17,6 +17,7 @@ from assets.publish.assets import GATES, GX_CHECK, UPSTREAM_CHECK
 from contracts.published import BY_NAME, PUBLISHED
 from pipelines.jobs import rollback_published
 from resources.settings import prepare_dagster_home
+from tests import duck
 from tests.crash.demo_run import env_for
 from tests.pipeline import build_and_publish, land_everything
 
@@ -70,7 +71,7 @@ def test_consumers_need_nothing_but_parquet(published_home):
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         expected = con.execute("select count(*) from marts.mart_enterprise_profile").fetchone()[0]
     by_arrow = pq.read_table(current).num_rows
-    by_duckdb = duckdb.sql(f"select count(*) from read_parquet('{current}/*.parquet')").fetchall()[0][0]
+    by_duckdb = duck.scalar(f"select count(*) from read_parquet('{current}/*.parquet')")
     by_pandas = len(pd.read_parquet(current))
     assert by_arrow == by_duckdb == by_pandas == expected > 0
 

@@ -14,6 +14,7 @@ import pytest
 
 from contracts.published import PUBLISHED
 from resources.systems import HrssApi
+from tests import duck
 from tests.landing.helpers import BY_NAME
 
 from . import world
@@ -174,7 +175,7 @@ def test_every_delivery_lands_and_rows_are_conserved(outcome):
         for layer in ("bronze", "quarantine"):
             path = lake / layer / ds.source / ds.name / f"{partition}.parquet"
             if path.exists():
-                counted += duckdb.execute(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
+                counted += duck.scalar(f"select count(*) from read_parquet('{path}')")
         if counted != rows_in:
             wrong[(name, partition)] = (rows_in, counted)
     assert not wrong, f"data rows written -> loaded + quarantined: {wrong}"
@@ -185,7 +186,7 @@ def test_the_late_filed_row_lands_with_its_own_period(outcome):
     ds = BY_NAME["tax_returns"]
     lake = outcome.home / "lake"
     late = world.E[world.LATE_FILER]
-    rows = duckdb.execute(f"""
+    rows = duck.query(f"""
         select _source_file, cast(tax_period as varchar)
         from read_parquet('{lake / 'bronze' / ds.source / ds.name / '*.parquet'}', union_by_name => true)
         where replace(taxpayer_id, ' ', '') = '{late.uscc}'
@@ -194,7 +195,7 @@ def test_the_late_filed_row_lands_with_its_own_period(outcome):
     assert ("tax/税收_202503.csv", "2025-03-01") in rows, rows
     quarantined = outcome.home / "lake" / "quarantine" / ds.source / ds.name / "2025-03.parquet"
     if quarantined.exists():
-        assert duckdb.execute(f"select count(*) from read_parquet('{quarantined}')").fetchall()[0][0] == 0
+        assert duck.scalar(f"select count(*) from read_parquet('{quarantined}')") == 0
     # and the month it belongs to carries it: January's tax is the late row's (E06 filed nothing else for it)
     january = next(r for r in world.tax_rows("2025-03") if r[2] == "2025-01")
     code = next(iter(outcome.codes_of.get(late.pripid, {None})))
@@ -289,7 +290,7 @@ def _profile(outcome: Outcome) -> dict[str, dict]:
     """The published enterprise profile of each registry entity, by PRIPID."""
     path = outcome.home / "published" / "enterprise_profile" / "current" / "*.parquet"
     assert list(path.parent.glob(path.name)), "enterprise_profile was not published"
-    table = duckdb.sql(f"select * from read_parquet('{path}')").to_arrow_table().to_pylist()
+    table = duck.records(f"select * from read_parquet('{path}')")
     return {outcome.pripid_of[r["enterprise_code"]]: r for r in table if r["enterprise_code"] in outcome.pripid_of}
 
 
@@ -306,8 +307,7 @@ def test_region_names_of_this_province(outcome):
     assert not wrong, f"published profile division_name: {wrong}"
     # enterprises registered elsewhere are published under the division their USCC names
     path = outcome.home / "published" / "enterprise_profile" / "current" / "*.parquet"
-    external = dict(duckdb.execute(f"select uscc, division_name from read_parquet('{path}') where is_external")
-                    .fetchall())
+    external = dict(duck.query(f"select uscc, division_name from read_parquet('{path}') where is_external"))
     assert {code: external.get(code) for code in world.EXTERNAL_DIVISIONS} == world.EXTERNAL_DIVISIONS
 
 
@@ -355,4 +355,4 @@ def test_policies_are_matched_on_this_root_too(outcome):
     assert not_rejected["mu-class-a-land-tax-rebate"] == {} and not_rejected["srdi-enterprise-reward"] == {}
     # and published through the gate (test_the_gate_passes_and_the_extracts_are_published): the same verdicts
     path = outcome.home / "published" / "policy_match" / "current" / "*.parquet"
-    assert duckdb.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0] == 5 * local
+    assert duck.scalar(f"select count(*) from read_parquet('{path}')") == 5 * local

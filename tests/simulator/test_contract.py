@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulator import codes
+from tests import duck
 
 TAX_HEADER = ["纳税人识别号", "纳税人名称", "所属期", "增值税", "企业所得税", "其他税费", "税收合计", "销售收入",
               "主管税务机关"]
@@ -224,7 +225,7 @@ def test_truth_covers_stats_hrss_and_samr(small_root: Path):
                 break
             stats_keys.add(str(row[0]).strip())
     assert stats_keys == set(t["stats"])
-    hrss = duckdb.sql(f"select distinct dwbh from read_parquet('{small_root}/_hrss_api/*.parquet')").fetchall()
+    hrss = duck.query(f"select distinct dwbh from read_parquet('{small_root}/_hrss_api/*.parquet')")
     assert {r[0] for r in hrss} == set(t["hrss"])
     pripids = {r[0] for r in sqlite3.connect(small_root / "samr" / "samr.db").execute("select PRIPID from T_SCZTDJ")}
     assert pripids == set(t["samr"])
