@@ -1,10 +1,11 @@
-"""kill -9 `make run` during landing, dbt, the gate and publication: what was published stays exactly as it was, no
-visible file is partial, and the next `make run` reaps the dead run, frees its pool slot, succeeds and publishes.
+"""kill -9 `make run` during landing, then the next run during dbt, the next during the gate and the next during
+publication: what was published stays exactly as it was, no visible file is partial, each run reaps the one killed
+before it, and the run after the last kill frees the pool slot, succeeds and publishes.
 
 One scratch home on a small simulator root (1,500 enterprises, 3 months), published by the session's first
 `make run` there (tests.conftest.small_run). The phases are read from the run's event
 log (Dagster's instance) and from the files; then the whole process group (demo.py, its HRSS server, dbt) gets
-SIGKILL, as an OOM kill or a power cut would. Each phase's recovery run is the next phase's starting point.
+SIGKILL, as an OOM kill or a power cut would.
 """
 from __future__ import annotations
 
@@ -127,23 +128,21 @@ def phase_reached(phase: str, instance, started: float, home: Path, baseline_ver
     raise ValueError(phase)
 
 
-@pytest.mark.parametrize("phase", ["landing", "dbt", "gate", "publication"])
-def test_kill_9_changes_nothing_published_and_the_next_run_publishes(lakehouse, phase, tmp_path):
-    root, home = lakehouse
+def kill_at(phase: str, home: Path, root: Path, log: Path) -> str:
+    """Start `make run`, SIGKILL its whole process group once it reaches `phase`: the id of the run it left STARTED.
+    Before that, the run itself reaped the run killed before it (its dead-run check comes first)."""
     published = home / "published"
-    before = published_state(published)
     baseline_versions = {p.name: set(store.versions(published, p.name)) for p in PUBLISHED}
     instance = dg.DagsterInstance.from_config(str(instance_dir(home)))
-
     started = time.time()
-    proc = start_demo(home, root, tmp_path / "killed.log")
+    proc = start_demo(home, root, log)
     try:
         deadline = started + 900
         # landing/dbt/gate are checked in the instance (a few queries), publication on the files, as fast as it goes
         interval = POLL if phase == "publication" else 0.2
         while not phase_reached(phase, instance, started, home, baseline_versions):
             assert proc.poll() is None, f"make run ended before the {phase} phase was seen:\n" + summary(
-                (tmp_path / "killed.log").read_text(errors="replace"))
+                log.read_text(errors="replace"))
             assert time.time() < deadline, f"the {phase} phase was not reached in 900 s"
             time.sleep(interval)
         if phase == "dbt":
@@ -154,17 +153,35 @@ def test_kill_9_changes_nothing_published_and_the_next_run_publishes(lakehouse, 
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-
-    # the killed run is still STARTED in the instance: nothing ended it
+    # the killed run is still STARTED in the instance: nothing ended it (the one killed before it was reaped)
     killed = [r for r in instance.get_runs() if r.status == dg.DagsterRunStatus.STARTED]
-    assert len(killed) == 1, [r.status for r in instance.get_runs()]
-    assert published_state(published) == before, f"killed during {phase}: what consumers see changed"
-    assert_nothing_partial(home)
+    assert len(killed) == 1, (phase, [r.status for r in instance.get_runs()])
+    return killed[0].run_id
+
+
+def test_kill_9_in_every_phase_changes_nothing_published_and_the_next_run_publishes(lakehouse, tmp_path):
+    """Crashes one after another, as a machine that keeps losing power: each run is killed in the next phase, each
+    reaps the one killed before it, and none changes what consumers see; the run after the last one publishes."""
+    root, home = lakehouse
+    published = home / "published"
+    before = published_state(published)
+    instance = dg.DagsterInstance.from_config(str(instance_dir(home)))
+    previous = None
+    for phase in ("landing", "dbt", "gate", "publication"):
+        log = tmp_path / f"killed-in-{phase}.log"
+        run_id = kill_at(phase, home, root, log)
+        if previous is not None:
+            out = log.read_text(encoding="utf-8", errors="replace")
+            assert f"dead-run check: run {previous[:8]}" in out and "marked failed" in out, (phase, summary(out))
+            assert instance.get_run_by_id(previous).status == dg.DagsterRunStatus.FAILURE, phase
+        assert published_state(published) == before, f"killed during {phase}: what consumers see changed"
+        assert_nothing_partial(home)
+        previous = run_id
 
     code, out = run_demo(home, root, tmp_path / "next.log")
     assert code == 0, summary(out)
-    assert f"dead-run check: run {killed[0].run_id[:8]}" in out and "marked failed" in out, summary(out)
-    assert instance.get_run_by_id(killed[0].run_id).status == dg.DagsterRunStatus.FAILURE
+    assert f"dead-run check: run {previous[:8]}" in out and "marked failed" in out, summary(out)
+    assert instance.get_run_by_id(previous).status == dg.DagsterRunStatus.FAILURE
     after = published_state(published)
     assert "published now: version" in out, summary(out)
     assert all(after[f"{p.name}/current"] != before[f"{p.name}/current"] for p in PUBLISHED)
