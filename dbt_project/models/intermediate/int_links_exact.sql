@@ -44,9 +44,12 @@ with records as (
     where r.source_system <> 'samr'
 ),
 
+-- entities are carried as integers and named (pripid) only at the end: at 3M an aggregate that keeps a text per
+-- group (min(pripid)) holds it in memory that DuckDB cannot spill
 registry as (
     select
-        e.pripid, e.uscc, e.registration_number, e.enterprise_name, e.name_key, e.founded_on, e.deregistered_on,
+        row_number() over (order by e.pripid) as entity_id, e.pripid, e.uscc, e.registration_number,
+        e.enterprise_name, e.name_key, e.founded_on, e.deregistered_on,
         case when {{ org_code_is_valid('e.embedded_org_code') }} then e.embedded_org_code end as org_code,
         e.division_code,
         case when e.uscc_is_valid then substr(e.uscc, 3, 6) end as uscc_division_code
@@ -55,40 +58,51 @@ registry as (
 
 -- every name an entity is known by: its current name and the names it had before a 名称 change
 registry_names as (
-    select pripid, name_key, enterprise_name as written_name, false as is_former
+    select entity_id, name_key, enterprise_name as written_name, false as is_former
     from registry where name_key is not null
     union
-    select c.pripid, c.former_name_key, c.value_before, true
+    select g.entity_id, c.former_name_key, c.value_before, true
     from {{ ref('stg_samr__changes') }} c
-    where c.former_name_key is not null and c.pripid in (select g.pripid from registry g)
+    join registry g using (pripid)
+    where c.former_name_key is not null
+),
+
+entity_divisions as (
+    select g.entity_id, d.division_code from {{ ref('int_entity_divisions') }} d join registry g using (pripid)
+),
+
+entity_addresses as (
+    select g.entity_id, a.address_key from {{ ref('int_entity_addresses') }} a join registry g using (pripid)
 ),
 
 -- identifiers that point at exactly one registry entity
-by_uscc as (select uscc, min(pripid) as pripid from registry where uscc is not null group by uscc having count(*) = 1),
+by_uscc as (
+    select uscc, min(entity_id) as entity_id from registry where uscc is not null group by uscc having count(*) = 1
+),
 
 by_org as (
-    select org_code, min(pripid) as pripid from registry where org_code is not null
+    select org_code, min(entity_id) as entity_id from registry where org_code is not null
     group by org_code having count(*) = 1
 ),
 
 by_regno as (
-    select registration_number, min(pripid) as pripid from registry where registration_number is not null
+    select registration_number, min(entity_id) as entity_id from registry where registration_number is not null
     group by registration_number having count(*) = 1
 ),
 
 -- how many registry entities hold each name: one is a link, several need telling apart
 name_holders as (
-    select name_key, count(*) as entities, min(pripid) as pripid from registry where name_key is not null
+    select name_key, count(*) as entities, min(entity_id) as entity_id from registry where name_key is not null
     group by name_key
 ),
 
-by_name as (select name_key, pripid from name_holders where entities = 1),
+by_name as (select name_key, entity_id from name_holders where entities = 1),
 
 by_former_name as (
-    select name_key, min(pripid) as pripid
+    select name_key, min(entity_id) as entity_id
     from registry_names
     where is_former and name_key not in (select g.name_key from registry g where g.name_key is not null)
-    group by name_key having count(distinct pripid) = 1
+    group by name_key having min(entity_id) = max(entity_id)
 ),
 
 coded as (
@@ -127,12 +141,12 @@ named as (
 -- candidates share the core with every division and the company form removed (a blocking key); blocks that
 -- many registry names share are left to the scored rung
 registry_cores as (
-    select n.pripid, n.name_key, n.is_former, c.bare_core
+    select n.entity_id, n.name_key, n.is_former, c.bare_core
     from registry_names n
     join {{ ref('int_name_cores') }} c using (name_key)
     where length(c.bare_core) >= 2
     union
-    select n.pripid, n.name_key, n.is_former, c.bare_core_right
+    select n.entity_id, n.name_key, n.is_former, c.bare_core_right
     from registry_names n
     join {{ ref('int_name_cores') }} c using (name_key)
     where length(c.bare_core_right) >= 2
@@ -152,7 +166,7 @@ core_blocks as (
 core_candidates as (
     select distinct
         o.source_system, o.source_record_key, o.is_site, o.name_key as record_key, o.has_company_form,
-        n.pripid, n.name_key as registry_key, n.is_former
+        n.entity_id, n.name_key as registry_key, n.is_former
     from record_cores o
     join core_blocks b on b.bare_core = o.block_core
     join registry_cores n on n.bare_core = o.block_core
@@ -161,96 +175,96 @@ core_candidates as (
 -- each name once more, without only the divisions of the candidate entity (every occurrence counts here: for an
 -- entity of 东莞, 大岭东莞山 holds 东莞 even where 岭东 reads first)
 strict_needed as (
-    select distinct record_key as name_key, pripid from core_candidates
+    select distinct record_key as name_key, entity_id from core_candidates
     union
-    select distinct registry_key, pripid from core_candidates
+    select distinct registry_key, entity_id from core_candidates
 ),
 
 strict_covered as (
-    select distinct s.name_key, s.pripid, p.position
+    select distinct s.name_key, s.entity_id, p.position
     from strict_needed s
     join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
-    join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = d.division_code,
+    join entity_divisions e on e.entity_id = s.entity_id and e.division_code = d.division_code,
         range(d.position, d.position + d.form_length) p (position)
 ),
 
 strict_cores as (
     select
-        s.name_key, s.pripid,
+        s.name_key, s.entity_id,
         coalesce(string_agg(
             case when v.position is null then substr(s.name_key, p.position, 1) end, ''
             order by p.position
         ), '') as strict_core
     from strict_needed s, range(1, length(s.name_key) + 1) p (position)
-    left join strict_covered v on v.name_key = s.name_key and v.pripid = s.pripid and v.position = p.position
-    group by s.name_key, s.pripid
+    left join strict_covered v on v.name_key = s.name_key and v.entity_id = s.entity_id and v.position = p.position
+    group by s.name_key, s.entity_id
 ),
 
 core_verified as (
     select
-        c.source_system, c.source_record_key, c.is_site, c.pripid,
+        c.source_system, c.source_record_key, c.is_site, c.entity_id,
         -- 2: the names agree company form included; 1: the department left the form out or wrote another
         max(case when rs.strict_core = ns.strict_core then 2 else 1 end) as agreement
     from core_candidates c
-    join strict_cores rs on rs.name_key = c.record_key and rs.pripid = c.pripid
-    join strict_cores ns on ns.name_key = c.registry_key and ns.pripid = c.pripid
+    join strict_cores rs on rs.name_key = c.record_key and rs.entity_id = c.entity_id
+    join strict_cores ns on ns.name_key = c.registry_key and ns.entity_id = c.entity_id
     where length(rs.strict_core) >= 2
         and regexp_replace(rs.strict_core, '{{ company_form_pattern() }}', '')
         = regexp_replace(ns.strict_core, '{{ company_form_pattern() }}', '')
-    group by c.source_system, c.source_record_key, c.is_site, c.pripid
+    group by c.source_system, c.source_record_key, c.is_site, c.entity_id
 ),
 
 -- a code that names a division (a legacy taxpayer number starts with one) is the record's place too: a record of
 -- 440300MA1J32585 嘉泰商贸有限公司 is Shenzhen's 嘉泰商贸, not 张家港市嘉泰商贸有限公司
 code_conflicts as (
-    select distinct c.source_system, c.source_record_key, c.pripid
+    select distinct c.source_system, c.source_record_key, c.entity_id
     from core_verified c
     join records r using (source_system, source_record_key)
     where {{ code_division('r.code') }} is not null
         and not exists (
-            select 1 from {{ ref('int_entity_divisions') }} e
-            where e.pripid = c.pripid and {{ division_agrees(code_division('r.code'), 'e.division_code') }}
+            select 1 from entity_divisions e
+            where e.entity_id = c.entity_id and {{ division_agrees(code_division('r.code'), 'e.division_code') }}
         )
 ),
 
 -- the best agreement only: a full-form agreement outranks one without the form
 core_best as (
     select v.* from core_verified v
-    anti join code_conflicts using (source_system, source_record_key, pripid)
+    anti join code_conflicts using (source_system, source_record_key, entity_id)
     qualify v.agreement = max(v.agreement) over (partition by source_system, source_record_key, v.is_site)
 ),
 
 core_unique as (
-    select source_system, source_record_key, is_site, min(pripid) as pripid
+    select source_system, source_record_key, is_site, min(entity_id) as entity_id
     from core_best
     group by source_system, source_record_key, is_site
-    having count(distinct pripid) = 1
+    having min(entity_id) = max(entity_id)
 ),
 
 -- every entity a record's name could be, before candidates are told apart: its name exactly (current, former or
 -- shared) or by a verified core
 name_candidates as (
-    select o.source_system, o.source_record_key, n.pripid
+    select o.source_system, o.source_record_key, n.entity_id
     from organizations o
     join registry_names n on n.name_key = o.name_key
     union
-    select source_system, source_record_key, pripid from core_best where not is_site
+    select source_system, source_record_key, entity_id from core_best where not is_site
 ),
 
 -- the one candidate registered where the record says it is
 address_agreed as (
-    select c.source_system, c.source_record_key, min(c.pripid) as pripid
+    select c.source_system, c.source_record_key, min(c.entity_id) as entity_id
     from name_candidates c
     join organizations o using (source_system, source_record_key)
-    join {{ ref('int_entity_addresses') }} a on a.pripid = c.pripid and a.address_key = o.address_key
+    join entity_addresses a on a.entity_id = c.entity_id and a.address_key = o.address_key
     group by c.source_system, c.source_record_key
-    having count(distinct c.pripid) = 1
+    having min(c.entity_id) = max(c.entity_id)
 ),
 
 -- a name that reads no division, held exactly by one entity and by others with their division: not decided by the
 -- spelling alone (measured at 200k: the exact holder is wrong 11% of the time there)
 contested_names as (
-    select o.source_system, o.source_record_key, n.pripid as holder, b.pripid
+    select o.source_system, o.source_record_key, n.entity_id as holder, b.entity_id
     from organizations o
     join {{ ref('int_name_cores') }} c on c.name_key = o.name_key and c.core_key = o.name_key
     join by_name n on n.name_key = o.name_key
@@ -258,11 +272,11 @@ contested_names as (
     where not b.is_site
 ),
 
-contested as (select distinct source_system, source_record_key from contested_names where pripid <> holder),
+contested as (select distinct source_system, source_record_key from contested_names where entity_id <> holder),
 
 -- both entities of a contested record: the exact holder and the one its verified core names
 contested_entities as (
-    select source_system, source_record_key, pripid from contested_names
+    select source_system, source_record_key, entity_id from contested_names
     union
     select source_system, source_record_key, holder from contested_names
 ),
@@ -281,14 +295,14 @@ shared_candidates as (
     from contested
     join organizations o using (source_system, source_record_key)
     join contested_entities k using (source_system, source_record_key)
-    join registry r on r.pripid = k.pripid
+    join registry r on r.entity_id = k.entity_id
     union all
     select o.source_system, o.source_record_key, o.name, o.last_seen_on, o.is_dated_act, 5, r.*
     from core_best b
     join organizations o using (source_system, source_record_key)
-    join registry r on r.pripid = b.pripid
+    join registry r on r.entity_id = b.entity_id
     left join core_unique u using (source_system, source_record_key, is_site)
-    where u.pripid is null and not b.is_site
+    where u.entity_id is null and not b.is_site
 ),
 
 -- two independent signals must agree: the only candidate registered on the record's date is also the one written
@@ -297,7 +311,7 @@ shared_candidates as (
 -- date alone decides: an enterprise not registered that day did not act (at 200k: 105 more links, none wrong)
 shared_signals as (
     select distinct
-        source_system, source_record_key, pripid, rung, is_dated_act,
+        source_system, source_record_key, entity_id, rung, is_dated_act,
         case
             when founded_on <= last_seen_on and (deregistered_on is null or deregistered_on > last_seen_on) then 1
             else 0
@@ -307,7 +321,7 @@ shared_signals as (
 ),
 
 shared_resolved as (
-    select source_system, source_record_key, rung, min(case when registered_then = 1 then pripid end) as pripid
+    select source_system, source_record_key, rung, min(case when registered_then = 1 then entity_id end) as entity_id
     from shared_signals
     group by source_system, source_record_key, rung
     having sum(registered_then) = 1 and (max(registered_then * written_so) = 1 or bool_and(is_dated_act))
@@ -315,47 +329,47 @@ shared_resolved as (
 
 deterministic as (
     select
-        c.source_system, c.source_record_key, b.pripid,
+        c.source_system, c.source_record_key, b.entity_id,
         case when c.source_system = 'eco' then 'permit_prefix' else 'uscc' end as match_rule,
         1.00 as match_score, 1 as rung
     from coded c join by_uscc b on c.code = b.uscc
     union all
-    select c.source_system, c.source_record_key, b.pripid, 'org_code', 0.97, 2
+    select c.source_system, c.source_record_key, b.entity_id, 'org_code', 0.97, 2
     from coded c join by_org b on c.org_candidate = b.org_code
     where {{ org_code_is_valid('c.org_candidate') }}
         -- a valid USCC the registry does not hold is an enterprise registered elsewhere, whatever it embeds
         and not coalesce({{ uscc_is_valid('c.code') }}, false)
     union all
-    select c.source_system, c.source_record_key, b.pripid, 'registration_number', 0.97, 2
+    select c.source_system, c.source_record_key, b.entity_id, 'registration_number', 0.97, 2
     from coded c join by_regno b on c.code = b.registration_number
     union all
-    select source_system, source_record_key, pripid, 'name_and_address', 0.97, 2
+    select source_system, source_record_key, entity_id, 'name_and_address', 0.97, 2
     from address_agreed
     union all
-    select o.source_system, o.source_record_key, b.pripid, 'name_exact', 0.95, 3
+    select o.source_system, o.source_record_key, b.entity_id, 'name_exact', 0.95, 3
     from organizations o join by_name b on o.name_key = b.name_key
     anti join contested using (source_system, source_record_key)
     union all
     select
-        source_system, source_record_key, pripid, case rung when 3 then 'name_shared' else 'name_core_shared' end,
+        source_system, source_record_key, entity_id, case rung when 3 then 'name_shared' else 'name_core_shared' end,
         case rung when 3 then 0.93 else 0.89 end, rung
     from shared_resolved
     union all
-    select o.source_system, o.source_record_key, b.pripid, 'former_name', 0.92, 4
+    select o.source_system, o.source_record_key, b.entity_id, 'former_name', 0.92, 4
     from organizations o join by_former_name b on o.name_key = b.name_key
     union all
-    select source_system, source_record_key, pripid, 'name_core', 0.90, 5
+    select source_system, source_record_key, entity_id, 'name_core', 0.90, 5
     from core_unique
     where not is_site
     union all
     -- a site of a registered name, exactly or by its core
-    select o.source_system, o.source_record_key, b.pripid, 'name_without_site', 0.88, 6
+    select o.source_system, o.source_record_key, b.entity_id, 'name_without_site', 0.88, 6
     from site_variants o join by_name b on o.name_key = b.name_key
     union all
-    select o.source_system, o.source_record_key, b.pripid, 'name_without_site', 0.88, 6
+    select o.source_system, o.source_record_key, b.entity_id, 'name_without_site', 0.88, 6
     from site_variants o join by_former_name b on o.name_key = b.name_key
     union all
-    select source_system, source_record_key, pripid, 'name_without_site', 0.88, 6
+    select source_system, source_record_key, entity_id, 'name_without_site', 0.88, 6
     from core_unique
     where is_site
 ),
@@ -363,30 +377,39 @@ deterministic as (
 -- GB 11714 organization codes are national: a record whose legacy taxpayer number or organization code carries a
 -- valid one other than the one inside an entity's USCC is another enterprise's, whatever its name says
 org_conflicts as (
-    select d.source_system, d.source_record_key, d.pripid
+    select d.source_system, d.source_record_key, d.entity_id
     from deterministic d
     join coded c using (source_system, source_record_key)
-    join registry g on g.pripid = d.pripid
+    join registry g on g.entity_id = d.entity_id
     where d.match_rule not in ('uscc', 'permit_prefix', 'org_code', 'registration_number')
         and length(c.code) in (9, 15) and {{ org_code_is_valid('c.org_candidate') }}
         and g.org_code <> c.org_candidate
+),
+
+-- where two rules of one rung find the same entity, the record names the first of them in this order
+rules (match_rule, rule_order) as (
+    values
+    ('former_name', 1), ('name_and_address', 2), ('name_core', 3), ('name_core_shared', 4), ('name_exact', 5),
+    ('name_shared', 6), ('name_without_site', 7), ('org_code', 8), ('permit_prefix', 9),
+    ('registration_number', 10), ('uscc', 11)
 ),
 
 -- the strongest rung that found anything decides; if it found two entities, the record stays unlinked
 strongest_rung as (
     select d.*
     from deterministic d
-    anti join org_conflicts using (source_system, source_record_key, pripid)
+    anti join org_conflicts using (source_system, source_record_key, entity_id)
     qualify d.rung = min(d.rung) over (partition by source_system, source_record_key)
 ),
 
 strongest as (
     select
-        source_system, source_record_key, min(pripid) as pripid, min(match_rule) as match_rule,
-        max(match_score) as match_score, min(rung) as rung
-    from strongest_rung
-    group by source_system, source_record_key
-    having count(distinct pripid) = 1
+        d.source_system, d.source_record_key, min(d.entity_id) as entity_id,
+        min(r.rule_order) as rule_order, max(d.match_score) as match_score, min(d.rung) as rung
+    from strongest_rung d
+    join rules r using (match_rule)
+    group by d.source_system, d.source_record_key
+    having min(d.entity_id) = max(d.entity_id)
 ),
 
 -- records these rungs found two or more entities for and linked to none: the fuzzy rungs must not then pick a
@@ -402,6 +425,9 @@ ambiguous as (
     group by source_system, source_record_key
 )
 
-select source_system, source_record_key, pripid, match_rule, match_score, rung from strongest
+select s.source_system, s.source_record_key, g.pripid, r.match_rule, s.match_score, s.rung
+from strongest s
+join registry g using (entity_id)
+join rules r using (rule_order)
 union all
 select source_system, source_record_key, null, 'ambiguous', null, rung from ambiguous
