@@ -54,6 +54,28 @@
      + cast(hash({{ values | join(', ') }}) as hugeint))
 {%- endmacro %}
 
+{#- Character positions of a text as bits of one number (bit i-1 for character i), so that a set of positions is a
+    fixed-size value and `bit_or` gathers them in an aggregate that spills to disk (an ordered `string_agg` over one row
+    per character ran DuckDB out of memory at 3M enterprises). Positions up to position_mask_bits() only. -#}
+{% macro position_mask_bits() -%}128{%- endmacro %}
+
+{#- The positions `position` .. `position` + `length` - 1 (1-based). -#}
+{% macro position_mask(position, length) -%}
+    {{ return(adapter.dispatch('position_mask')(position, length)) }}
+{%- endmacro %}
+{% macro default__position_mask(position, length) -%}
+    (((1::uhugeint << ({{ length }})::uhugeint) - 1) << ({{ position }} - 1)::uhugeint)
+{%- endmacro %}
+
+{#- `text` without the characters whose positions `mask` holds. -#}
+{% macro without_positions(text, mask) -%}
+    {{ return(adapter.dispatch('without_positions')(text, mask)) }}
+{%- endmacro %}
+{% macro default__without_positions(text, mask) -%}
+    array_to_string(list_filter(string_split({{ text }}, ''),
+        lambda ch, i: (({{ mask }} >> (i - 1)::uhugeint) & 1::uhugeint) = 0), '')
+{%- endmacro %}
+
 {#- A figure as a clerk reads it: thousands separated, at most 6 decimals, no trailing .0 (20,000,000; 0.031224;
     33). Never a bare run of 11 digits, which the publication's personal-data scan would take for a phone number. -#}
 {% macro display_number(expr) -%}

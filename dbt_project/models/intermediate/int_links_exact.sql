@@ -180,24 +180,25 @@ strict_needed as (
     select distinct registry_key, entity_id from core_candidates
 ),
 
+-- the characters those divisions cover, as one mask per name and entity (a division read past the mask's last
+-- position, in a name longer than any registered, stays in the name: the names then agree less, never more)
 strict_covered as (
-    select distinct s.name_key, s.entity_id, p.position
+    select s.name_key, s.entity_id, bit_or({{ position_mask('d.position', 'd.form_length') }}) as covered
     from strict_needed s
     join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
-    join entity_divisions e on e.entity_id = s.entity_id and e.division_code = d.division_code,
-        range(d.position, d.position + d.form_length) p (position)
+    join entity_divisions e on e.entity_id = s.entity_id and e.division_code = d.division_code
+    where d.position + d.form_length - 1 <= {{ position_mask_bits() }}
+    group by s.name_key, s.entity_id
 ),
 
 strict_cores as (
     select
         s.name_key, s.entity_id,
-        coalesce(string_agg(
-            case when v.position is null then substr(s.name_key, p.position, 1) end, ''
-            order by p.position
-        ), '') as strict_core
-    from strict_needed s, range(1, length(s.name_key) + 1) p (position)
-    left join strict_covered v on v.name_key = s.name_key and v.entity_id = s.entity_id and v.position = p.position
-    group by s.name_key, s.entity_id
+        case
+            when v.covered is null then s.name_key else {{ without_positions('s.name_key', 'v.covered') }}
+        end as strict_core
+    from strict_needed s
+    left join strict_covered v on v.name_key = s.name_key and v.entity_id = s.entity_id
 ),
 
 core_verified as (
