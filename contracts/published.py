@@ -33,6 +33,10 @@ class Published:
     row_count_tolerance: float | None = 0.2
     # may a version have no rows at all (the first one, or after an empty current one)?
     allow_empty: bool = False
+    # which park a row belongs to in the per-park extracts (published/parks/<park_code>/): the park of the row's
+    # 企业码 in dim_enterprise ("enterprise_code"), or the row's own park_code column ("park_code"); a row of no park
+    # (an external enterprise, an unlinked record, a chain gap) goes to published/parks/no_park/
+    park_by: str = "enterprise_code"
 
     @property
     def mart(self) -> str:
@@ -96,6 +100,7 @@ PUBLISHED: tuple[Published, ...] = (
         "one row per park and month: the figures park administrations quote",
         key=("park_code", "month_start"), not_null=("park_code", "month_start", "market_entities"),
         ranges={"market_entities": (0, None), "electricity_kwh": (0, None), "insured_headcount": (0, None)},
+        park_by="park_code",
     ),
     Published(
         "industry_chain", "mart_industry_chain",
@@ -141,3 +146,6 @@ PUBLISHED: tuple[Published, ...] = (
 )
 
 BY_NAME = {p.name: p for p in PUBLISHED}
+# the dataset that says which park each 企业码 belongs to, for the per-park extracts
+PARK_OF_ENTERPRISE = "dim_enterprise"
+NO_PARK = "no_park"

@@ -353,6 +353,9 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
                    + f"; analysts: {published / store.ANALYTICS}")
     else:
         out.append("nothing is published yet")
+    if published_now:
+        out.append(change_feed_line(materialized, published))
+        out.append(parks_line(published, versions))
     import duckdb
 
     policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
@@ -373,6 +376,35 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
                + ", ".join(f"{r} {n:,}" for r, n in rules))
     out.append(policy_line(matched))
     return out
+
+
+def change_feed_line(materialized: list, published: Path) -> str:
+    """The change feed's line: rows added, removed and changed over the datasets this run published, against the
+    versions they replaced (published/<dataset>/changes, assets/publish/changes.py)."""
+    totals = dict.fromkeys(("added", "removed", "changed"), 0)
+    previous = set()
+    for e in materialized:
+        md = e.materialization.metadata
+        if e.asset_key.path[0] == "published" and "rows_added" in md:
+            for kind in totals:
+                totals[kind] += md[f"rows_{kind}"].value
+            previous.add(md["previous_version"].value)
+    since = "nothing (a first version: every row added)" if previous == {"none"} else (
+        "version " + ", ".join(sorted(previous)))
+    return (f"change feed: {totals['added']:,} rows added, {totals['removed']:,} removed, {totals['changed']:,} "
+            f"changed since {since}; {published}/<dataset>/changes")
+
+
+def parks_line(published: Path, versions: list[str]) -> str:
+    """Each park's own extracts and database (assets/publish/parks.py): how many parks are on this version."""
+    from assets.publish import parks, store
+
+    root = parks.parks_root(published)
+    on = sorted(d.name for d in root.iterdir() if not d.name.startswith(".")
+                and store.current_version(d, "dim_enterprise") in versions) if root.exists() else []
+    named = [p for p in on if p != parks.NO_PARK]
+    return (f"per park: {len(named)} parks{' + no_park' if parks.NO_PARK in on else ''}, each with its own "
+            f"extracts and analytics.duckdb under {root}/<park_code>")
 
 
 POLICY_MATCH = ("marts", "mart_policy_match")

@@ -4,7 +4,8 @@ staged/<dataset>     the extract written to a hidden staging folder, with three 
                        great_expectations     the dataset's GX suite (data_quality/suites/), Data Docs linked
                        no_personal_data       no ID numbers, phone numbers or S1 personal columns in the files
                        upstream_checks_passed every error-severity dbt test and every landing conservation check
-published/<dataset>  the verified version made current (one step for all: they move together or not at all)
+published/<dataset>  the verified version made current (one step for all: they move together or not at all), its
+                     change set (changes.py), then each park's share (parks.py)
 published/analytics_duckdb  the analysts' database of views over the current versions
 
 A failed blocking check fails the staging step, so the publication step never runs: `current` stays where it
@@ -28,7 +29,7 @@ from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
 from contracts.published import PUBLISHED, Published
 from contracts.sources import DATASETS
 
-from . import gates, pii, store
+from . import changes, gates, parks, pii, store
 from .gates import COMPLETE_CHECK, GATES, GX_CHECK, PII_CHECK, UPSTREAM_CHECK, table_schema
 
 OWNERS = ["team:data-engineering"]
@@ -163,6 +164,10 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
             context.log.info(f"staged {p.name} {version}: {manifest['row_count']:,} rows at {folder}")
             yield dg.MaterializeResult(asset_key=staged_key(p), metadata=gates.staged_metadata(version, folder,
                                                                                                  manifest))
+        # each park's own extracts, split from these (a split that loses or repeats a row fails the step)
+        by_park = parks.stage(con, published, version, staged, provenance)
+        context.log.info(f"staged {len(PUBLISHED)} datasets for each of {len(by_park)} parks "
+                         f"({', '.join(by_park)}) under {parks.parks_root(published)}")
     finally:
         con.close()
 
@@ -188,12 +193,15 @@ class PublicationConfig(dg.Config):
     specs=[dg.AssetSpec(published_key(p), deps=[staged_key(p)], group_name="published", owners=OWNERS,
                         kinds={"parquet"}, tags={"layer": "published"},
                         description=f"The current published version of {p.name}: "
-                                    f"LAKEHOUSE_HOME/published/{p.name}/current/*.parquet. Grain: {p.grain}.")
+                                    f"LAKEHOUSE_HOME/published/{p.name}/current/*.parquet, each park's share at "
+                                    f"published/parks/<park_code>/{p.name}/current, and the rows that changed at "
+                                    f"published/{p.name}/changes. Grain: {p.grain}.")
            for p in PUBLISHED]
     + [dg.AssetSpec(ANALYTICS_KEY, deps=[published_key(p) for p in PUBLISHED], group_name="published",
                     owners=OWNERS, kinds={"duckdb"}, tags={"layer": "published"},
                     description="LAKEHOUSE_HOME/published/analytics.duckdb: one view per published dataset over its "
-                                "current version, for analysts (open it read-only); replaced atomically.")],
+                                "current version, for analysts (open it read-only); replaced atomically. Each park's "
+                                "analysts have their own: published/parks/<park_code>/analytics.duckdb.")],
     required_resource_keys={"settings"},
     description="Make the staged versions current once every blocking check passed (publish of write-audit-publish).",
 )
@@ -208,6 +216,8 @@ def published_extracts(context: dg.AssetExecutionContext, config: PublicationCon
     manifests = store.publish(published, version, checks)
     removed = {p.name: store.prune(published, p.name, config.keep_versions) for p in PUBLISHED}
     removed_releases = store.prune_releases(published, config.keep_versions)
+    # then each park's (the whole extract passed the gate; a park's rows are a part of it)
+    by_park = parks.publish(published, version, checks, config.keep_versions)
     for p in PUBLISHED:
         folder = store.version_dir(published, p.name, version)
         yield dg.MaterializeResult(asset_key=published_key(p), metadata={
@@ -216,10 +226,17 @@ def published_extracts(context: dg.AssetExecutionContext, config: PublicationCon
             "path": dg.MetadataValue.path(str(store.dataset_dir(published, p.name) / store.CURRENT)),
             "manifest": dg.MetadataValue.path(str(folder / store.MANIFEST)),
             "dagster/column_schema": table_schema(manifests[p.name]),
-            "versions_kept": len(store.versions(published, p.name)), "versions_removed": len(removed[p.name])})
+            "versions_kept": len(store.versions(published, p.name)), "versions_removed": len(removed[p.name]),
+            # the change feed: what a consumer applies to the previous version to get this one
+            **{f"rows_{kind}": manifests[p.name]["changes"][kind] for kind in changes.KINDS},
+            "change_set": dg.MetadataValue.path(str(changes.change_set_dir(published, p.name, previous[p.name],
+                                                                            version))),
+            "parks_published": len(by_park)})
     path = published / store.ANALYTICS
     yield dg.MaterializeResult(asset_key=ANALYTICS_KEY, metadata={
         "path": dg.MetadataValue.path(str(path)), "version": version, "releases_removed": len(removed_releases),
+        "parks": dg.MetadataValue.md("\n".join(
+            f"- `{park}`: {parks.park_root(published, park) / store.ANALYTICS}" for park in by_park)),
         "views": dg.MetadataValue.md("\n".join(f"- `{p.name}`: {p.grain}" for p in PUBLISHED))})
 
 
@@ -232,7 +249,9 @@ class RollbackConfig(dg.Config):
 def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig):
     published = context.resources.settings.published_path
     done = store.rollback(published, config.version, config.datasets or None)
-    context.log.info(f"current -> {config.version} for {', '.join(done)}; analytics.duckdb rebuilt")
+    rolled_parks = parks.rollback(published, config.version, config.datasets or None)
+    context.log.info(f"current -> {config.version} for {', '.join(done)}; analytics.duckdb rebuilt; "
+                     f"{len(rolled_parks)} parks rolled back too")
     for name in done:
         context.log_event(dg.AssetMaterialization(asset_key=["published", name], metadata={
             "version": config.version, "rolled_back": True}))

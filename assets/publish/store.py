@@ -7,12 +7,15 @@ roll back.
     published/.release -> .releases/<release>       the one switch: replaced with one rename
     published/<dataset>/current -> ../.release/<dataset>                    (fixed links, made once)
     published/analytics.duckdb -> .release/analytics.duckdb                 (fixed link, made once)
+    published/<dataset>/changes/<from>_to_<to>/           (the change feed, written after each switch: changes.py)
 
 A version folder is written under a hidden name (.v=<version>.staging), and becomes v=<version> only when it
 is complete. A release (which version of every dataset, and the analysts' database over them) is built aside, then
 made current by renaming `.release`: the datasets and analytics.duckdb move together or not at all, so a run killed
 at any instant leaves consumers on the release before it or the one after. Readers resolve `current` once and read
-a complete, verified folder; a version that failed its gate never becomes one.
+a complete, verified folder; a version that failed its gate never becomes one. Each release records the versions it
+replaced (release.json); after the switch, every dataset whose version changed gets its change set, and a run that
+died between the switch and the change sets has them written by the next release (or rollback) before its own.
 
 Command line (for operators; the Dagster job `rollback_published` does the same):
     python -m assets.publish.store list [--home HOME]
@@ -33,6 +36,8 @@ import pyarrow.parquet as pq
 
 from contracts.published import BY_NAME, PUBLISHED
 from contracts.sql import path_literal, quote_identifier, quote_literal
+
+from . import changes
 
 MANIFEST = "_manifest.json"
 CURRENT = "current"
@@ -70,6 +75,7 @@ def sha256_file(path: Path) -> str:
 
 RELEASE = ".release"
 RELEASES = ".releases"
+RELEASE_RECORD = "release.json"
 
 
 def release_dir(published: Path, release: str) -> Path:
@@ -100,29 +106,48 @@ def current_manifest(published: Path, name: str) -> dict | None:
 def stage(con: duckdb.DuckDBPyConnection, published: Path, name: str, version: str, select_sql: str,
           provenance: dict) -> tuple[Path, dict]:
     """Write one dataset's extract (Parquet, zstd) and its manifest into a staging folder; nothing moves."""
+    folder = _new_staging(published, name, version)
+    con.execute(f"copy ({select_sql}) to $part (format parquet, compression zstd, row_group_size 122880)",
+                {"part": str(folder / "part-0.parquet")})
+    return folder, _seal(folder, name, version, provenance)
+
+
+def stage_files(published: Path, name: str, version: str, files: list[Path], provenance: dict) -> tuple[Path, dict]:
+    """Move already written Parquet files (one dataset's, one schema) into a staging folder as its parts, with
+    their manifest; nothing visible moves."""
+    folder = _new_staging(published, name, version)
+    for i, f in enumerate(sorted(files)):
+        os.replace(f, folder / f"part-{i}.parquet")
+    return folder, _seal(folder, name, version, provenance)
+
+
+def _new_staging(published: Path, name: str, version: str) -> Path:
     folder = staging_dir(published, name, version)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    part = folder / "part-0.parquet"
-    con.execute(f"copy ({select_sql}) to $part (format parquet, compression zstd, row_group_size 122880)",
-                {"part": str(part)})
-    schema = pq.read_schema(part)
-    rows = pq.ParquetFile(part).metadata.num_rows
+    return folder
+
+
+def _seal(folder: Path, name: str, version: str, provenance: dict) -> dict:
+    """The manifest of a staging folder's parts: schema, rows, size and SHA-256 of each."""
+    parts = sorted(folder.glob("part-*.parquet"), key=lambda p: int(p.stem.removeprefix("part-")))
+    files = [{"path": p.name, "rows": pq.ParquetFile(p).metadata.num_rows, "bytes": p.stat().st_size,
+              "sha256": sha256_file(p)} for p in parts]
     manifest = {
         "dataset": name,
         "version": version,
         "grain": BY_NAME[name].grain,
         "key": list(BY_NAME[name].key),
-        "row_count": rows,
-        "schema": [{"name": f.name, "type": str(f.type)} for f in schema],
-        "files": [{"path": part.name, "rows": rows, "bytes": part.stat().st_size, "sha256": sha256_file(part)}],
+        "row_count": sum(f["rows"] for f in files),
+        "schema": [{"name": f.name, "type": str(f.type)} for f in pq.read_schema(parts[0])],
+        "files": files,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **provenance,
         "checks": [],
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return folder, manifest
+    return manifest
 
 
 def verify(folder: Path) -> dict:
@@ -150,8 +175,24 @@ def _replace_link(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def _release(published: Path, versions_by_name: dict[str, str], release: str) -> None:
-    """Build a release aside (links to each dataset's version, analytics.duckdb over them), then switch to it."""
+def write_change_sets(published: Path) -> dict[str, dict]:
+    """The change sets of the current release's switch (what it replaced -> what it holds), those not yet written.
+    Returns their manifests by dataset."""
+    release = current_release(published)
+    record = release_dir(published, release) / RELEASE_RECORD if release else None
+    if record is None or not record.exists():  # no release yet, or one made before releases were recorded
+        return {}
+    made = json.loads(record.read_text(encoding="utf-8"))
+    written = {name: changes.write_change_set(published, name, made["previous"].get(name), version,
+                                              reason=made["reason"])
+               for name, version in made["versions"].items() if made["previous"].get(name) != version}
+    return {name: manifest for name, manifest in written.items() if manifest is not None}
+
+
+def _release(published: Path, versions_by_name: dict[str, str], release: str, reason: str) -> dict[str, dict]:
+    """Build a release aside (links to each dataset's version, analytics.duckdb over them), switch to it, then write
+    the change sets of the switch. Returns those change sets' manifests by dataset."""
+    write_change_sets(published)  # those of the release before, had its run died after its switch
     current = {p.name: v for p in PUBLISHED if (v := current_version(published, p.name))}
     chosen = {**current, **versions_by_name}
     final = release_dir(published, release)
@@ -164,6 +205,8 @@ def _release(published: Path, versions_by_name: dict[str, str], release: str) ->
     for name, version in chosen.items():
         os.symlink(f"../../{name}/v={version}", building / name)
     _build_analytics(building / ANALYTICS, {n: version_dir(published, n, v) for n, v in chosen.items()})
+    (building / RELEASE_RECORD).write_text(json.dumps(
+        {"release": final.name, "reason": reason, "previous": current, "versions": chosen}, indent=2), encoding="utf-8")
     os.replace(building, final)
     _replace_link(published / RELEASE, f"{RELEASES}/{final.name}")  # the commit point
     # the fixed links consumers open; made once (or converted from the older per-dataset layout)
@@ -174,11 +217,12 @@ def _release(published: Path, versions_by_name: dict[str, str], release: str) ->
     analytics = published / ANALYTICS
     if not (analytics.is_symlink() and os.readlink(analytics) == f"{RELEASE}/{ANALYTICS}"):
         _replace_link(analytics, f"{RELEASE}/{ANALYTICS}")
+    return write_change_sets(published)
 
 
 def publish(published: Path, version: str, checks_by_name: dict[str, list[dict]]) -> dict[str, dict]:
     """The staged versions of these datasets, verified, become v=<version> and current together. Returns their
-    manifests."""
+    manifests, each with the counts of its change set (`changes`)."""
     manifests = {}
     for name in checks_by_name:  # verify every one before anything moves
         staged = staging_dir(published, name, version)
@@ -194,8 +238,9 @@ def publish(published: Path, version: str, checks_by_name: dict[str, list[dict]]
         os.replace(tmp, staged / MANIFEST)
         os.replace(staged, version_dir(published, name, version))  # not visible yet: no release points at it
         manifests[name] = manifest
-    _release(published, {name: version for name in checks_by_name}, version)
-    return manifests
+    made = _release(published, {name: version for name in checks_by_name}, version, "publication")
+    return {name: {**m, "changes": made[name]["counts"] if name in made else dict.fromkeys(changes.KINDS, 0)}
+            for name, m in manifests.items()}
 
 
 def promote(published: Path, name: str, version: str, checks: list[dict]) -> dict:
@@ -222,6 +267,7 @@ def prune(published: Path, name: str, keep: int) -> list[str]:
     staged = sorted(p for p in folder.iterdir() if p.name.startswith(".v=") and p.name.endswith(".staging"))
     for p in staged[:-keep] if keep > 0 else staged:
         shutil.rmtree(p)
+    changes.prune(published, name, set(versions(published, name)))  # a change set goes with the version it leads to
     return removed
 
 
@@ -246,7 +292,8 @@ def prune_releases(published: Path, keep: int) -> list[str]:
 
 
 def rollback(published: Path, version: str, names: list[str] | None = None) -> list[str]:
-    """Point `current` of each dataset (all by default) back at `version`, then rebuild analytics.duckdb."""
+    """Point `current` of each dataset (all by default) back at `version`, then rebuild analytics.duckdb; each
+    dataset that moved gets its change set (current -> `version`)."""
     names = names or [p.name for p in PUBLISHED]
     for name in names:
         folder = version_dir(published, name, version)
@@ -255,7 +302,7 @@ def rollback(published: Path, version: str, names: list[str] | None = None) -> l
                                    f"(have: {', '.join(versions(published, name)) or 'none'})")
         verify(folder)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    _release(published, {name: version for name in names}, f"rollback-{stamp}-to-{version}")
+    _release(published, {name: version for name in names}, f"rollback-{stamp}-to-{version}", "rollback")
     return names
 
 
@@ -291,7 +338,7 @@ def build_analytics(published: Path) -> Path:
     """Rebuild the analysts' database of the current versions, as a new release (a session open on the old file
     keeps reading it)."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    _release(published, {}, f"refresh-{stamp}")
+    _release(published, {}, f"refresh-{stamp}", "refresh")
     return published / ANALYTICS
 
 
@@ -312,8 +359,12 @@ def main() -> None:
         return
     if not args.version:
         parser.error("rollback needs a VERSION")
+    from . import parks
+
     done = rollback(published, args.version, args.dataset)
-    print(f"current -> {args.version} for {', '.join(done)}; analytics.duckdb rebuilt")
+    rolled_parks = parks.rollback(published, args.version, args.dataset)
+    print(f"current -> {args.version} for {', '.join(done)}; analytics.duckdb rebuilt; {len(rolled_parks)} parks "
+          "rolled back too")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Write-audit-publish end to end on a generated sources root: publish, break a source, nothing moves, fix,
-publish again, roll back. Real files, real DuckDB, real Great Expectations, a real Dagster instance."""
+"""Write-audit-publish end to end on a generated sources root: publish, break a source, nothing moves, fix it while
+the departments move on (a rename, a deregistration, a re-delivered month), publish again with the change feed,
+roll back with its own. Real files, real DuckDB, real Great Expectations, a real Dagster instance."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,9 +14,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from assets.publish import store
+from assets.publish import changes, store
 from assets.publish.assets import GATES, GX_CHECK, UPSTREAM_CHECK
-from contracts.published import BY_NAME, PUBLISHED
+from assets.publish.parks import parks_root
+from contracts.published import BY_NAME, NO_PARK, PUBLISHED
 from pipelines.jobs import rollback_published
 from resources.settings import prepare_dagster_home
 from tests import duck
@@ -90,6 +93,43 @@ def test_analysts_database_reads_the_current_versions(published_home):
         con.close()
 
 
+def test_each_park_sees_only_its_own(published_home):
+    """Every park's extracts and database hold that park's enterprises and their facts, and no other's; over all
+    parks (no_park included: external enterprises, unlinked records, chain gaps) every row is there exactly once.
+    A row's park is read here from the whole dim_enterprise, not from the split."""
+    _, home, _ = published_home
+    published = home / "published"
+    whole_version = store.current_version(published, "dim_enterprise")
+    park_of = {r["enterprise_code"]: r["park_code"] or NO_PARK
+               for r in pq.read_table(published / "dim_enterprise" / "current").to_pylist()}
+    parks = sorted(d.name for d in parks_root(published).iterdir() if not d.name.startswith("."))
+    assert NO_PARK in parks and len(parks) >= 3, parks
+    assert set(parks) - {NO_PARK} == {v for v in park_of.values() if v != NO_PARK} | set(
+        pq.read_table(published / "park_kpi" / "current").column("park_code").to_pylist())
+    totals = dict.fromkeys(BY_NAME, 0)
+    for park in parks:
+        root = parks_root(published) / park
+        with duckdb.connect(str(root / store.ANALYTICS), read_only=True) as con:
+            assert dict(con.execute("select dataset, version from published_versions").fetchall()) == {
+                p.name: whole_version for p in PUBLISHED}
+            for p in PUBLISHED:
+                manifest = store.verify((root / p.name / store.CURRENT).resolve())
+                assert manifest["version"] == whole_version and manifest["park_code"] == park
+                rows = pq.read_table(root / p.name / store.CURRENT).to_pylist()
+                where = {r["park_code"] or NO_PARK for r in rows} if p.park_by == "park_code" else {
+                    park_of.get(r[p.park_by], NO_PARK) if r[p.park_by] else NO_PARK for r in rows}
+                assert where <= {park}, f"{park}/{p.name} holds rows of {where - {park}}"
+                assert con.execute(f"select count(*) from {p.name}").fetchone()[0] == len(rows)
+                totals[p.name] += len(rows)
+    whole = {p.name: pq.read_table(published / p.name / "current").num_rows for p in PUBLISHED}
+    assert totals == whole
+    # a park of this root holds its enterprises' facts: a month of tax for each of its enterprises, say
+    some_park = next(p for p in parks if p != NO_PARK)
+    months = pq.read_table(parks_root(published) / some_park / "fct_enterprise_month" / "current")
+    assert months.num_rows > 0 and set(months.column("enterprise_code").to_pylist()) <= {
+        code for code, park in park_of.items() if park == some_park}
+
+
 def test_a_failing_dbt_test_blocks_publication(published_home, tmp_path):
     """Dagster issue 25112: a failed dbt test does not stop a downstream Python asset by itself. Record one
     failed error-severity dbt test in the instance (as dagster-dbt would) and publish: the gate must refuse."""
@@ -142,14 +182,31 @@ def test_break_a_source_nothing_moves_fix_publish_roll_back(published_home):
     for p in PUBLISHED:
         store.verify((published / p.name / "current").resolve())
 
-    # fixed at the source: the next run publishes a new version
+    # fixed at the source, and the departments move on: the registry renames one enterprise and deregisters
+    # another, tax re-delivers its last month corrected. The next run publishes a new version, with its change feed
     shutil.copy(backup, db_path)
+    codes = dict(duck.query(f"select uscc, enterprise_code from read_parquet("
+                            f"'{published}/dim_enterprise/current/*.parquet') where uscc is not null"))
+    renamed, deregistered = ((codes[uscc],) for uscc in change_the_registry(db_path))
+    month = redeliver_last_tax_month(root)
     land_everything(root, home)
     result = build_and_publish(root, home, instance)
     assert result.success
     second = current_versions(published)
     assert len(set(second.values())) == 1 and set(second.values()) != set(first.values())
     assert sorted(store.versions(published, "dim_enterprise")) == sorted({*first.values(), *second.values()} - {None})
+    old, new = next(iter(first.values())), next(iter(second.values()))
+    for p in PUBLISHED:  # every change set is the difference of the two versions, computed here row by row
+        assert change_set(published, p.name, old, new) == difference(published, p.name, old, new), p.name
+    dim = change_set(published, "dim_enterprise", old, new)
+    assert dim["changed"][renamed]["enterprise_name"] == "张家港市焕新更名科技有限公司"
+    assert dim["changed"][deregistered]["registration_status"] == "3"
+    assert not dim["added"] and not dim["removed"]
+    months = change_set(published, "fct_enterprise_month", old, new)
+    assert months["changed"] and {key[1] for key in months["changed"]} == {month}
+    published_events = {e.asset_key.path[-1]: e.materialization.metadata for e in
+                        result.get_asset_materialization_events() if e.asset_key.path[0] == "published"}
+    assert published_events["dim_enterprise"]["rows_changed"].value == len(dim["changed"])
 
     # roll back with the Dagster job: the first version is current again, analysts see it too
     version = next(iter(first.values()))
@@ -158,10 +215,66 @@ def test_break_a_source_nothing_moves_fix_publish_roll_back(published_home):
         resources={"settings": _settings(root, home)}, instance=instance)
     assert run.success
     assert current_versions(published) == first
+    # the rollback's own change set takes the consumer back: the rename and the deregistration undone
+    back = change_set(published, "dim_enterprise", new, old)
+    assert back == difference(published, "dim_enterprise", new, old)
+    assert back["changed"][renamed]["enterprise_name"] != "张家港市焕新更名科技有限公司"
+    assert changes.change_sets(published, "dim_enterprise")[-1]["reason"] == "rollback"
+    # every park rolled back with the whole, each with its own change set
+    for park in (d for d in parks_root(published).iterdir() if not d.name.startswith(".")):
+        assert {store.current_version(park, p.name) for p in PUBLISHED} == {version}, park.name
+        assert changes.change_sets(park, "dim_enterprise")[-1]["reason"] == "rollback", park.name
     with duckdb.connect(str(published / "analytics.duckdb"), read_only=True) as con:
         assert set(r[0] for r in con.execute("select version from published_versions").fetchall()) == {version}
     with pytest.raises(store.PublicationError, match="no published version"):
         store.rollback(published, "20000101T000000Z-nothere0")
+
+
+def change_the_registry(db_path: Path) -> tuple[str, str]:
+    """Rename one operating enterprise (with its T_BGXX change) and deregister another: their USCCs."""
+    db = sqlite3.connect(db_path)
+    (first, first_uscc, old_name), (second, second_uscc, _) = db.execute(
+        "select PRIPID, UNISCID, ENTNAME from T_SCZTDJ where REGSTATE = '1' and length(UNISCID) = 18 "
+        "order by PRIPID limit 2").fetchall()
+    db.execute("update T_SCZTDJ set ENTNAME = '张家港市焕新更名科技有限公司' where PRIPID = ?", (first,))
+    db.execute("insert into T_BGXX values (?, '名称', ?, '张家港市焕新更名科技有限公司', '2025-03-20')",
+               (first, old_name))
+    db.execute("update T_SCZTDJ set REGSTATE = '3', CANDATE = '2025-03-25' where PRIPID = ?", (second,))
+    db.commit()
+    db.close()
+    return first_uscc, second_uscc
+
+
+def redeliver_last_tax_month(root: Path) -> dt.date:
+    """Tax re-delivers its last month, a few amounts corrected: that month's first day."""
+    from simulator.redeliver import redeliver
+
+    period = max(p.stem.rpartition("_")[2] for p in (root / "tax").glob("税收_*.csv"))
+    assert redeliver(root, "tax", period, seed=5)
+    return dt.date(int(period[:4]), int(period[4:]), 1)
+
+
+def _rows(folder: Path, key: tuple[str, ...]) -> dict[tuple, dict]:
+    return {tuple(r[k] for k in key): r for r in pq.read_table(folder).to_pylist()}
+
+
+def change_set(published: Path, name: str, old: str, new: str) -> dict[str, dict[tuple, dict]]:
+    """A change set as the consumer reads it: kind -> key -> row."""
+    folder = changes.change_set_dir(published, name, old, new)
+    out = {kind: {} for kind in changes.KINDS}
+    for key, row in _rows(folder / changes.PART, ("_change", *BY_NAME[name].key)).items():
+        out[key[0]][key[1:]] = {k: v for k, v in row.items() if k != changes.CHANGE_COLUMN}
+    return out
+
+
+def difference(published: Path, name: str, old: str, new: str) -> dict[str, dict[tuple, dict]]:
+    """The same, computed in Python from the two published versions."""
+    key = BY_NAME[name].key
+    before = _rows(store.version_dir(published, name, old) / "part-0.parquet", key)
+    after = _rows(store.version_dir(published, name, new) / "part-0.parquet", key)
+    return {"added": {k: r for k, r in after.items() if k not in before},
+            "removed": {k: r for k, r in before.items() if k not in after},
+            "changed": {k: r for k, r in after.items() if k in before and before[k] != r}}
 
 
 def _settings(root: Path, home: Path):

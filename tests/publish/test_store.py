@@ -11,15 +11,21 @@ import duckdb
 import pytest
 
 from assets.publish import store
-from contracts.published import PUBLISHED
+from contracts.published import BY_NAME, PUBLISHED
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def rows_sql(name: str, rows: int) -> str:
+    """`rows` rows with the dataset's key columns (the change feed compares versions by them)."""
+    keys = "".join(f", 'k' || range as {k}" for k in BY_NAME[name].key)
+    return f"select range as id{keys} from range({rows})"
 
 
 def publish_version(published: Path, version: str, rows: int) -> None:
     con = duckdb.connect()
     for p in PUBLISHED:
-        store.stage(con, published, p.name, version, f"select range as id from range({rows})", {"run_id": version})
+        store.stage(con, published, p.name, version, rows_sql(p.name, rows), {"run_id": version})
         store.promote(published, p.name, version, [{"check": "test", "passed": True}])
     con.close()
 
@@ -28,12 +34,12 @@ def test_only_verified_versions_are_promoted(tmp_path):
     published = tmp_path / "published"
     publish_version(published, "20250101T000000Z-aaaaaaaa", 3)
     con = duckdb.connect()
-    folder, _ = store.stage(con, published, "park_kpi", "20250102T000000Z-bbbbbbbb", "select 1 as id", {})
+    folder, _ = store.stage(con, published, "park_kpi", "20250102T000000Z-bbbbbbbb", rows_sql("park_kpi", 1), {})
     (folder / "part-0.parquet").write_bytes(b"tampered")
     with pytest.raises(store.PublicationError, match="SHA-256"):
         store.promote(published, "park_kpi", "20250102T000000Z-bbbbbbbb", [])
     assert store.current_version(published, "park_kpi") == "20250101T000000Z-aaaaaaaa"
-    folder, _ = store.stage(con, published, "park_kpi", "20250103T000000Z-cccccccc", "select 1 as id", {})
+    folder, _ = store.stage(con, published, "park_kpi", "20250103T000000Z-cccccccc", rows_sql("park_kpi", 1), {})
     (folder / "stray.parquet").write_bytes(b"")
     with pytest.raises(store.PublicationError, match="do not match the manifest"):
         store.promote(published, "park_kpi", "20250103T000000Z-cccccccc", [])
@@ -78,7 +84,7 @@ def test_every_dataset_and_the_analysts_database_switch_together_or_not_at_all(t
     con = duckdb.connect()
     version = "20250102T000000Z-bbbbbbbb"
     for p in PUBLISHED:
-        store.stage(con, published, p.name, version, "select range as id from range(2)", {})
+        store.stage(con, published, p.name, version, rows_sql(p.name, 2), {})
     real = store._replace_link
 
     def crash_at_the_switch(link, target):

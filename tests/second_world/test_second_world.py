@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from contracts.published import PUBLISHED
@@ -190,7 +191,7 @@ def test_the_late_filed_row_lands_with_its_own_period(outcome):
         select _source_file, cast(tax_period as varchar)
         from read_parquet('{lake / 'bronze' / ds.source / ds.name / '*.parquet'}', union_by_name => true)
         where replace(taxpayer_id, ' ', '') = '{late.uscc}'
-        order by 1, 2""").fetchall()
+        order by 1, 2""")
     assert ("tax/税收_202503.csv", "2025-01-01") in rows, rows
     assert ("tax/税收_202503.csv", "2025-03-01") in rows, rows
     quarantined = outcome.home / "lake" / "quarantine" / ds.source / ds.name / "2025-03.parquet"
@@ -323,6 +324,41 @@ def test_parks_of_this_city(outcome):
              if profile.get(e.pripid, {}).get("park_name") != e.park}
     assert not wrong, f"published profile park_name (expected, got): {wrong}"
 
+
+
+@pytest.mark.slow
+def test_each_park_of_this_city_sees_only_its_own(outcome):
+    """The per-park extracts on this root: each entity of the world in its park's folder only (its park as this
+    root's files say), external enterprises in no_park, every dataset's rows over all parks its whole extract; the
+    first version's change set is every row, added."""
+    from assets.publish import changes, store
+    from assets.publish.parks import NO_PARK, parks_root
+
+    published = outcome.home / "published"
+    code_of_park = {name: code for code, name in outcome.sql("select park_code, park_name from marts.dim_park")}
+    profile = _profile(outcome)
+    parks = {d.name: d for d in parks_root(published).iterdir() if not d.name.startswith(".")}
+    held = {park: set(pq.read_table(root / "dim_enterprise" / "current").column("enterprise_code").to_pylist())
+            for park, root in parks.items()}
+    wrong = {}
+    for e in world.ENTITIES:
+        code = profile.get(e.pripid, {}).get("enterprise_code")
+        where = {park for park, codes in held.items() if code in codes}
+        # a registry park code the parks file does not know is a park of its own, under that code
+        expected = code_of_park.get(e.park, NO_PARK) if e.park else (
+            e.parkcode if e.parkcode == world.UNLISTED_PARK_CODE else NO_PARK)
+        if where != {expected}:
+            wrong[e.key] = (expected, sorted(where))
+    assert not wrong, f"entity: (expected park, parks holding it): {wrong}"
+    external = {r[0] for r in duck.query(
+        f"select enterprise_code from read_parquet('{published}/dim_enterprise/current/*.parquet') where is_external")}
+    assert external and external <= held[NO_PARK]
+    version = store.current_version(published, "dim_enterprise")
+    for p in PUBLISHED:
+        whole = pq.read_table(published / p.name / "current").num_rows
+        assert sum(pq.read_table(root / p.name / "current").num_rows for root in parks.values()) == whole, p.name
+        first = changes.change_sets(published, p.name)
+        assert [(m["from_version"], m["to_version"], m["counts"]["added"]) for m in first] == [(None, version, whole)]
 
 
 @pytest.mark.slow
