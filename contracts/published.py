@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts.alerts import SEVERITIES, SIGNALS
+
 # GB 32100-2015: 18 characters; the letters I, O, S, V and Z are never used
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 # the 企业码: QY + 9-digit sequence + a check character from the USCC alphabet
 ENTERPRISE_CODE_PATTERN = r"^QY[0-9]{9}[0-9A-HJ-NPQRTUWXY]$"
+ALERT_SIGNALS = [s.name for s in SIGNALS]
 SOURCE_SYSTEMS = ["samr", "tax", "stats", "miit", "hrss", "grid", "eco", "most", "cnipa", "land"]
 
 
@@ -142,6 +145,31 @@ PUBLISHED: tuple[Published, ...] = (
         value_sets={"verdict": ["pass", "fail", "missing"]},
         ranges={"condition_no": (1, None)},
         row_count_tolerance=None, allow_empty=True,
+    ),
+
+    # 风险预警: how many alerts a month raises is what the data says (a crisis moves it by any amount), and a root
+    # with one month of deliveries may raise none; dbt's tests hold the rows to their rules and enterprises
+    Published(
+        "enterprise_alerts", "mart_enterprise_alerts",
+        "one row per early-warning rule, 企业码 and month it raised: the figures that raised it and a sentence",
+        key=("rule_id", "enterprise_code", "month_start"),
+        not_null=("rule_id", "enterprise_code", "month_start", "rule_title", "signal", "severity", "evidence"),
+        patterns={"enterprise_code": ENTERPRISE_CODE_PATTERN},
+        value_sets={"signal": ALERT_SIGNALS, "severity": list(SEVERITIES), "registration_status": ["2", "3", "5"]},
+        ranges={"months_running": (1, None), "electricity_kwh": (0, None), "insured_headcount": (0, None),
+                "tax_change": (None, 0), "electricity_change": (-1, 0), "headcount_change": (-1, 0),
+                "sales_revenue_yuan": (0, None)},
+        row_count_tolerance=None, allow_empty=True,
+    ),
+    Published(
+        "park_alerts", "mart_park_alerts",
+        "one row per park and month: enterprises each early-warning signal raised, beside those registered",
+        key=("park_code", "month_start"),
+        not_null=("park_code", "month_start", "year_on_year_judged", "enterprises", "alerts", "enterprises_alerted"),
+        ranges={"enterprises": (0, None), "alerts": (0, None), "enterprises_alerted": (0, None),
+                "enterprises_alerted_high": (0, None),
+                **{f"{signal}_enterprises": (0, None) for signal in ALERT_SIGNALS}},
+        row_count_tolerance=None, allow_empty=True, park_by="park_code",
     ),
 )
 

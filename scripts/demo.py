@@ -359,6 +359,7 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
     import duckdb
 
     policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
+    alerts_built = any(tuple(e.asset_key.path) == PARK_ALERTS for e in materialized)
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
@@ -368,13 +369,15 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
                                 "from resolution.int_enterprise_codes").fetchall()[0]
             # the verdicts of this run only: a failed build leaves an earlier run's in the warehouse
             matched = con.execute(POLICIES_MATCHED).fetchone() if policies_built else None
+            raised = con.execute(ALERTS_RAISED).fetchone() if alerts_built else None
         finally:
             con.close()
     except duckdb.Error:  # the build failed before these tables existed: the failure is reported below
-        return out + [policy_line(None)]
+        return out + [policy_line(None), alert_line(None)]
     out.append(f"企业码 assigned: {codes[0]:,} ({codes[1]:,} external); links by rule: "
                + ", ".join(f"{r} {n:,}" for r, n in rules))
     out.append(policy_line(matched))
+    out.append(alert_line(raised))
     return out
 
 
@@ -425,6 +428,40 @@ def policy_line(matched: tuple | None) -> str:
         return "policies matched: no policy file is valid in the evaluation year (policies/, LAKEHOUSE_POLICIES_DIR)"
     return (f"policies matched: {policies} policies valid in {year} x {enterprises:,} enterprises: {eligible:,} "
             f"eligible, {cannot_tell:,} cannot tell (a figure missing), {not_eligible:,} not eligible")
+
+
+PARK_ALERTS = ("marts", "mart_park_alerts")
+ALERTS_RAISED = """
+with latest as (select max(month_start) as month_start from marts.mart_park_alerts)
+select
+    (select count(*) from reference.ref_alert_rules),
+    (select count(*) from marts.mart_enterprise_alerts),
+    (select count(distinct enterprise_code) from marts.mart_enterprise_alerts),
+    (select count(distinct month_start) from marts.mart_park_alerts),
+    (select max(month_start) from latest),
+    (select count(distinct enterprise_code) from marts.mart_enterprise_alerts a, latest l
+     where a.month_start = l.month_start),
+    (select count(distinct enterprise_code) from marts.mart_enterprise_alerts a, latest l
+     where a.month_start = l.month_start and a.severity = 'high'),
+    (select string_agg(signal || ' ' || n, ', ' order by n desc) from (
+        select signal, count(distinct enterprise_code) as n from marts.mart_enterprise_alerts a, latest l
+        where a.month_start = l.month_start group by signal))
+"""
+
+
+def alert_line(raised: tuple | None) -> str:
+    """风险预警's line of the summary: the alerts this run raised (mart_enterprise_alerts), the latest month's by
+    signal."""
+    if raised is None:
+        return "alerts raised: none by this run (a malformed alert-rule file, or the build failed: see below)"
+    rules, alerts, enterprises, months, latest, latest_enterprises, latest_high, by_signal = raised
+    if not rules:
+        return "alerts raised: no alert rule (alert_rules/, LAKEHOUSE_ALERT_RULES_DIR)"
+    if latest is None:
+        return f"alerts raised: none: no month of monthly data ({rules} rules)"
+    return (f"alerts raised: {alerts:,} by {rules} rules over {months} months ({enterprises:,} enterprises); "
+            f"{latest:%Y-%m}: {latest_enterprises:,} enterprises ({latest_high:,} high severity)"
+            + (f": {by_signal}" if by_signal else ""))
 
 
 def reap_dead_runs() -> list[str]:

@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--enterprises", type=int, default=15_000)
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--year", type=int, default=2025, help="evaluation year (annual files: this and earlier years)")
-    gen.add_argument("--months", type=int, default=12, help="monthly deliveries: this many months ending in December")
+    gen.add_argument("--months", type=int, default=15,
+                     help="monthly deliveries: this many months ending in December (15: a year and the quarter before, "
+                          "for year-on-year comparisons)")
     gen.add_argument("--samr-url", default=None,
                      help="load S1 into this database (postgresql://..., mysql+pymysql://...) instead of samr/samr.db")
     gen.add_argument("--chunk-size", type=int, default=50_000)

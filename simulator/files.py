@@ -20,6 +20,17 @@ from .truth import Truth
 
 SEASONAL = np.array([0.80, 0.78, 1.00, 1.00, 1.02, 1.05, 1.02, 1.00, 1.05, 1.02, 1.08, 1.18])
 LATE_FILING_P = 0.004  # a return filed after its month closed arrives in the next month's delivery
+STOPPED_METERING_P = 0.01  # a factory that stops producing (its meter closed) while it goes on invoicing sales
+LATE_INSURANCE_CLOSE_P = 0.3  # a deregistered employer still paying social insurance for a month or three
+HEADCOUNT_ELASTICITY = 0.6  # headcount follows the business's trend, damped: staff are shed later than sales fall
+
+
+def trend(growth: np.ndarray, year: int, month: str) -> np.ndarray:
+    """An enterprise's monthly level relative to its average over `year`, its yearly growth (revenue(year) /
+    revenue(year - 1)) spread evenly over the months: the same month a year earlier is lower by exactly `growth`, so
+    a shrinking business shows year on year in its tax, its power and its payroll together."""
+    months_from_mid_year = (int(month[:4]) - year) * 12 + int(month[4:]) - 6.5
+    return growth ** (months_from_mid_year / 12)
 
 
 def month_bounds(ym: str) -> tuple[np.datetime64, np.datetime64]:
@@ -152,7 +163,8 @@ class TaxWriter:
             mi = int(m[4:]) - 1
             act = taxable & active_in(c.est_date, c.can_date, c.status, start, end)
             idx = np.flatnonzero(act)
-            rev = c.revenue[idx] / 12 * SEASONAL[mi] * np.exp(rng.normal(0, 0.15, len(idx)))
+            rev = (c.revenue[idx] / 12 * SEASONAL[mi] * trend(c.growth[idx], ctx.year, m)
+                   * np.exp(rng.normal(0, 0.15, len(idx))))
             vat = rev * vat_rate[idx]
             cit = np.maximum(rev * c.margin[idx] * 0.25, 0)
             if mi == 4:  # annual settlement in May: some enterprises get refunds
@@ -200,6 +212,8 @@ class GridWriter:
         ctx, rng = self.ctx, self.ctx.rng(6, index)
         n = len(c)
         acct_owner, acct_name, acct_addr, acct_cat, acct_volt, acct_share, acct_until = [], [], [], [], [], [], []
+        window_start = np.datetime64(month_bounds(ctx.months[0])[0], "D")
+        window_days = int((np.datetime64(month_bounds(ctx.months[-1])[1], "D") - window_start).astype(int))
         for i in range(n):
             cat = c.category[i]
             if c.status[i] in "25":
@@ -217,10 +231,13 @@ class GridWriter:
             sub_org = k > 0 and cat in ("company", "nonco") and c.employees[i] >= 30 and rng.random() < 0.06
             k += int(sub_org)
             shares = rng.dirichlet(np.ones(k) * 3) if k else []
-            # a closed enterprise's meter often keeps running under the old name for a while
+            # a closed enterprise's meter often keeps running under the old name for a while (until the grid
+            # closes the account or a new tenant takes it over)
             until = c.can_date[i]
             if not np.isnat(until) and rng.random() < 0.4:
-                until = np.datetime64("NaT")
+                until = until + np.timedelta64(int(rng.integers(30, 720)), "D")
+            elif np.isnat(until) and c.industrial[i] and rng.random() < STOPPED_METERING_P:
+                until = window_start + np.timedelta64(int(rng.integers(0, window_days)), "D")
             for a in range(k):
                 kinds: tuple[str, ...] = ()
                 if cat == "individual" and rng.random() < 0.4:
@@ -276,7 +293,8 @@ class GridWriter:
                 est = c.est_date[owner_idx]
                 act = (est <= end) & (np.isnat(until) | (until >= start))
                 kwh_ent = np.maximum(c.revenue[owner_idx], 2e5) / 12 * c.energy_intensity[owner_idx] * share
-                kwh_ent = kwh_ent * SEASONAL[mi] * np.exp(rng.normal(0, 0.12, m_acct))
+                kwh_ent = (kwh_ent * SEASONAL[mi] * trend(c.growth[owner_idx], ctx.year, m)
+                           * np.exp(rng.normal(0, 0.12, m_acct)))
                 # after deregistration the meter still runs, at a trickle
                 closed = ~np.isnat(c.can_date[owner_idx]) & (c.can_date[owner_idx] < start)
                 kwh_ent = np.where(closed, kwh_ent * 0.15, kwh_ent)
@@ -341,13 +359,17 @@ class HrssStore:
                           "missing" if code is None else "exact" if code == c.uscc[i] else "lower", kinds)
         coverage = np.clip(rng.normal(0.85, 0.12, len(idx)), 0.3, 1.0)
         wage_base = np.exp(rng.normal(np.log(6500), 0.3, len(idx)))
+        # the social-insurance account of a deregistered employer is sometimes closed months after the registry's
+        insured_until = c.can_date[idx] + np.where(rng.random(len(idx)) < LATE_INSURANCE_CLOSE_P,
+                                                   rng.integers(31, 100, len(idx)), 0).astype("timedelta64[D]")
         inst = self._institutions() if not self.institutions_done else None
         self.institutions_done = True
         for m in ctx.months:
             start, end = month_bounds(m)
-            act = active_in(c.est_date[idx], c.can_date[idx], [c.status[i] for i in idx.tolist()], start, end)
+            act = active_in(c.est_date[idx], insured_until, [c.status[i] for i in idx.tolist()], start, end)
             sel = np.flatnonzero(act)
-            noise = np.exp(rng.normal(0, 0.03, len(sel)))
+            noise = (np.exp(rng.normal(0, 0.03, len(sel)))
+                     * trend(c.growth[idx][sel], ctx.year, m) ** HEADCOUNT_ELASTICITY)
             cbrs = np.maximum(1, np.round(c.employees[idx][sel] * coverage[sel] * noise)).astype(np.int64)
             jfjs = np.char.mod("%.2f", np.round(cbrs * wage_base[sel], 2)).tolist()
             stamp = f"{str(end)}T{int(rng.integers(8, 18)):02d}:{int(rng.integers(0, 60)):02d}:00+08:00"

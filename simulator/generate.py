@@ -56,7 +56,7 @@ def month_list(year: int, months: int) -> list[str]:
     return sorted(out)
 
 
-def generate(out: Path, enterprises: int, seed: int, year: int = 2025, months: int = 12,
+def generate(out: Path, enterprises: int, seed: int, year: int = 2025, months: int = 15,
              samr_url: str | None = None, chunk_size: int = 50_000, progress: bool = True) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

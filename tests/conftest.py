@@ -90,7 +90,7 @@ def small_run(small_root, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def default_landed(tmp_path_factory):
-    """The default sources root (15,000 enterprises, 12 months) landed as `make run` does."""
+    """The default sources root (15,000 enterprises, 15 months) landed as `make run` does."""
     from simulator.generate import generate
     from tests.pipeline import land_everything
 

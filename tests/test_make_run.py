@@ -59,6 +59,10 @@ def test_make_run_prints_one_line_per_stage_and_the_summary(small_run):
     assert sum(bool(re.fullmatch(r"policies matched: [0-9]+ policies valid in [0-9]{4} x [0-9,]+ enterprises: [0-9,]+ "
                                  r"eligible, [0-9,]+ cannot tell \(a figure missing\), [0-9,]+ not eligible", line))
                for line in lines) == 1, summary(out)
+    # 风险预警's: the alerts of every month, and the latest month's by signal
+    assert sum(bool(re.fullmatch(r"alerts raised: [0-9,]+ by [0-9]+ rules over [0-9]+ months \([0-9,]+ enterprises\); "
+                                 r"[0-9]{4}-[0-9]{2}: [0-9,]+ enterprises \([0-9,]+ high severity\)(: .+)?", line))
+               for line in lines) == 1, summary(out)
     # nothing but those and the summary: no Dagster event line, no dbt log, no progress bar, no warning
     assert len(lines) <= 40, summary(out, 60)
     for noise in (" - dagster - ", "DEBUG", "%|", "Running with dbt", "Done. PASS=", "Warning", "\r"):

@@ -392,3 +392,33 @@ def test_policies_are_matched_on_this_root_too(outcome):
     # and published through the gate (test_the_gate_passes_and_the_extracts_are_published): the same verdicts
     path = outcome.home / "published" / "policy_match" / "current" / "*.parquet"
     assert duck.scalar(f"select count(*) from read_parquet('{path}')") == 5 * local
+
+
+@pytest.mark.slow
+def test_early_warnings_on_this_root_are_what_its_files_say(outcome):
+    """风险预警 on another province's root. Its months are January to March 2025, with no year before: the
+    year-on-year signals are judged in no month (park_alerts says so) and raise nothing. 红旗印务 (E13) was
+    deregistered in June 2024 (S1, and its status change), yet its meter runs every month: closed_but_active. A
+    manufacturer (GB/T 4754 divisions 13-43) that files tax with no meter of its own declares sales without power, from
+    its second month. The abnormal list's entries fall outside these months: nothing new on it."""
+    months = [f"{m}-01" for m in world.MONTHS]
+    grid_owners = {row[5] for row in world.GRID_ROWS}
+    filers = {owner for _, _, owner in world.tax_payers()}
+    unpowered = {e.key for e in world.ENTITIES if 13 <= int(e.industry[:2]) <= 43 and e.state == "1"
+                 and e.key in filers and e.key not in grid_owners}
+    e13_kwh = next(row[6] for row in world.GRID_ROWS if row[5] == "E13")
+    key_of = {e.pripid: e.key for e in world.ENTITIES}
+    raised = {(rule, key_of.get(outcome.pripid_of.get(code), code), str(month)): (kwh, closed_on)
+              for rule, code, month, kwh, closed_on in outcome.sql(
+                  "select rule_id, enterprise_code, month_start, electricity_kwh, closed_on "
+                  "from marts.mart_enterprise_alerts")}
+    assert unpowered, "the hand-written root has a manufacturer without a meter"
+    want = {("closed-but-active", "E13", month): (round(e13_kwh * (1 + k * 0.05)), world.E["E13"].deregistered)
+            for k, month in enumerate(months)}
+    want |= {("sales-without-power", key, month): (0.0, None) for key in unpowered for month in months[1:]}
+    assert {k: (v[0], v[1] and str(v[1])) for k, v in raised.items()} == want
+    judged = outcome.sql("select distinct year_on_year_judged from marts.mart_park_alerts")
+    assert judged == [(False,)]
+    # published through the gate like every dataset (test_the_gate_passes_and_the_extracts_are_published)
+    path = outcome.home / "published" / "enterprise_alerts" / "current" / "*.parquet"
+    assert duck.scalar(f"select count(*) from read_parquet('{path}')") == len(want)
