@@ -173,6 +173,21 @@ PUBLISHED: tuple[Published, ...] = (
     ),
 )
 
+# 产业链招商: which candidates a park gets follows from its gaps and the evidence; a new patent or parcel moves it
+PUBLISHED += (
+    Published(
+        "chain_leads", "mart_chain_leads",
+        "one row per park, chain node it lacks or is weak in, and candidate from outside: the evidence, ranked",
+        key=("park_code", "chain", "node", "candidate_key"),
+        not_null=("park_code", "chain", "node", "gap_kind", "lead_rank", "candidate_key", "candidate_name",
+                  "fits_by", "evidence_score", "evidence"),
+        patterns={"candidate_code": ENTERPRISE_CODE_PATTERN, "candidate_uscc": USCC_PATTERN},
+        value_sets={"gap_kind": ["lacks", "weak"]},
+        ranges={"lead_rank": (1, None), "evidence_score": (0, None), "joint_patents": (0, None),
+                "parcels_held_here": (0, None), "park_node_enterprises": (0, None)},
+        row_count_tolerance=None, allow_empty=True, park_by="park_code",
+    ),
+)
 BY_NAME = {p.name: p for p in PUBLISHED}
 # the dataset that says which park each 企业码 belongs to, for the per-park extracts
 PARK_OF_ENTERPRISE = "dim_enterprise"

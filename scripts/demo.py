@@ -360,6 +360,7 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
 
     policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
     alerts_built = any(tuple(e.asset_key.path) == PARK_ALERTS for e in materialized)
+    leads_built = any(tuple(e.asset_key.path) == CHAIN_LEADS for e in materialized)
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
@@ -370,14 +371,16 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
             # the verdicts of this run only: a failed build leaves an earlier run's in the warehouse
             matched = con.execute(POLICIES_MATCHED).fetchone() if policies_built else None
             raised = con.execute(ALERTS_RAISED).fetchone() if alerts_built else None
+            leads = con.execute(LEADS_FOUND).fetchone() if leads_built else None
         finally:
             con.close()
     except duckdb.Error:  # the build failed before these tables existed: the failure is reported below
-        return out + [policy_line(None), alert_line(None)]
+        return out + [policy_line(None), alert_line(None), leads_line(None)]
     out.append(f"企业码 assigned: {codes[0]:,} ({codes[1]:,} external); links by rule: "
                + ", ".join(f"{r} {n:,}" for r, n in rules))
     out.append(policy_line(matched))
     out.append(alert_line(raised))
+    out.append(leads_line(leads))
     return out
 
 
@@ -462,6 +465,27 @@ def alert_line(raised: tuple | None) -> str:
     return (f"alerts raised: {alerts:,} by {rules} rules over {months} months ({enterprises:,} enterprises); "
             f"{latest:%Y-%m}: {latest_enterprises:,} enterprises ({latest_high:,} high severity)"
             + (f": {by_signal}" if by_signal else ""))
+
+
+CHAIN_LEADS = ("marts", "mart_chain_leads")
+LEADS_FOUND = """
+select count(distinct candidate_key), count(distinct park_code || '|' || chain || '|' || node),
+    count(distinct park_code), count(*),
+    count(distinct candidate_key) filter (where joint_patents > 0),
+    count(distinct candidate_key) filter (where tax_12m_yuan_here > 0),
+    count(distinct candidate_key) filter (where parcels_held_here > 0)
+from marts.mart_chain_leads
+"""
+
+
+def leads_line(found: tuple | None) -> str:
+    """产业链招商's line of the summary: the candidates from outside for the chain nodes parks lack or are weak in."""
+    if found is None:
+        return "chain leads: none by this run (the build failed: see below)"
+    candidates, nodes, parks_, leads, patents, tax, land = found
+    return (f"chain leads: {candidates:,} candidates from outside for {nodes:,} chain nodes {parks_} parks lack or are "
+            f"weak in ({leads:,} leads); evidence: {patents:,} filed patents with local chain enterprises, {tax:,} pay "
+            f"tax here, {land:,} hold land here")
 
 
 def reap_dead_runs() -> list[str]:

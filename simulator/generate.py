@@ -88,7 +88,7 @@ def generate(out: Path, enterprises: int, seed: int, year: int = 2025, months: i
         most.add(index, chunk)
         eco.add(index, chunk)
         cnipa.add(index, chunk, ext)
-        land.add(index, chunk)
+        land.add(index, chunk, ext)
         enterprises_writer.write_table(pa.table({
             "pripid": chunk.pripid, "uscc": chunk.uscc, "uscc_pilot": chunk.uscc_pilot, "org_code": chunk.org_code,
             "regno": chunk.regno, "name": chunk.name, "former_name": chunk.former_name, "category": chunk.category,

@@ -63,6 +63,10 @@ def test_make_run_prints_one_line_per_stage_and_the_summary(small_run):
     assert sum(bool(re.fullmatch(r"alerts raised: [0-9,]+ by [0-9]+ rules over [0-9]+ months \([0-9,]+ enterprises\); "
                                  r"[0-9]{4}-[0-9]{2}: [0-9,]+ enterprises \([0-9,]+ high severity\)(: .+)?", line))
                for line in lines) == 1, summary(out)
+    # 产业链招商's
+    assert sum(bool(re.fullmatch(r"chain leads: [0-9,]+ candidates from outside for [0-9,]+ chain nodes [0-9]+ parks "
+                                 r"lack or are weak in \([0-9,]+ leads\); evidence: .+", line))
+               for line in lines) == 1, summary(out)
     # nothing but those and the summary: no Dagster event line, no dbt log, no progress bar, no warning
     assert len(lines) <= 40, summary(out, 60)
     for noise in (" - dagster - ", "DEBUG", "%|", "Running with dbt", "Done. PASS=", "Warning", "\r"):

@@ -14,7 +14,10 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.metadata import markdown_table
-from contracts.policies import PolicyError, load
+from contracts.alerts import AlertRuleError
+from contracts.alerts import load as load_alert_rules
+from contracts.policies import PolicyError
+from contracts.policies import load as load_policies
 from contracts.sql import qualified_name
 from resources.settings import LakehouseSettings
 
@@ -126,23 +129,28 @@ def keep_run_results(target: Path, into: Path) -> None:
             shutil.copyfile(Path(target) / name, into / name)
 
 
-def check_policies() -> None:
-    """The policy files (policies/, or LAKEHOUSE_POLICIES_DIR), checked before dbt starts: a malformed one fails the
-    build here, with every problem's file and field in the failure's message, before any model is built (so the
-    warehouse is never left with new marts beside policy verdicts of an earlier build, and nothing is published).
-    dbt's models ref_policies and ref_policy_conditions run the same checks (contracts/policies.py), but their
-    failure buries the problems under a Python traceback."""
-    try:
-        load()
-    except PolicyError as e:
-        raise dg.Failure(description=str(e), metadata={
-            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in e.problems))}) from None
+def check_rule_files() -> None:
+    """The policy files (policies/, or LAKEHOUSE_POLICIES_DIR) and the alert-rule files (alert_rules/, or
+    LAKEHOUSE_ALERT_RULES_DIR), checked before dbt starts: a malformed one fails the build here, with every problem's
+    file and field in the failure's message, before any model is built (so the warehouse is never left with new marts
+    beside verdicts or alerts of an earlier build, and nothing is published). dbt's models ref_policies,
+    ref_policy_conditions and ref_alert_rules run the same checks (contracts/policies.py, contracts/alerts.py), but
+    their failure buries the problems under a Python traceback."""
+    problems = []
+    for load_files, error in ((load_policies, PolicyError), (load_alert_rules, AlertRuleError)):
+        try:
+            load_files()
+        except error as e:
+            problems.append(e)
+    if problems:
+        raise dg.Failure(description="\n".join(str(e) for e in problems), metadata={
+            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for e in problems for p in e.problems))})
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: LakehouseSettings):
     """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks)."""
-    check_policies()
+    check_rule_files()
     events, error = [], None
     with settings.exported():  # dbt's profile and sources read LAKEHOUSE_HOME: this run's home, default or not
         invocation = dbt.cli(["build"], context=context)

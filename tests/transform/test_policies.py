@@ -285,9 +285,11 @@ def test_a_malformed_policy_file_fails_dbt_with_the_file_and_field_named(policy_
 
 def test_a_malformed_policy_file_stops_the_run_before_anything_is_built_or_published(default_published, tmp_path,
                                                                                       monkeypatch):
-    """build_and_publish with a malformed policy file: the dbt step fails first, naming the file and the field; no
-    model, extract or analysts' database is written, and every published dataset's `current` stays where it was."""
+    """build_and_publish with a malformed policy file and a malformed alert rule: the dbt step fails first, naming
+    each file and field; no model, extract or analysts' database is written, and every published dataset's `current`
+    stays where it was."""
     from assets.publish import store
+    from contracts.alerts import RULES_DIR, RULES_ENV
     from contracts.published import PUBLISHED
     from tests.pipeline import build_and_publish
 
@@ -301,6 +303,11 @@ def test_a_malformed_policy_file_stops_the_run_before_anything_is_built_or_publi
     shutil.copytree(POLICIES_DIR, folder)
     (folder / "malformed.yaml").write_text(MALFORMED, encoding="utf-8")
     monkeypatch.setenv(POLICIES_ENV, str(folder))
+    rules = tmp_path / "alert_rules"
+    shutil.copytree(RULES_DIR, rules)
+    (rules / "malformed_rule.yaml").write_text("id: malformed-rule\ntitle: t\nsignal: tax_decline\nseverity: high\n"
+                                               "parameters: {drop_at_least: 0.3}\n", encoding="utf-8")
+    monkeypatch.setenv(RULES_ENV, str(rules))
 
     result = build_and_publish(root, run_home)
     assert not result.success
@@ -308,6 +315,7 @@ def test_a_malformed_policy_file_stops_the_run_before_anything_is_built_or_publi
     assert [e.step_key for e in failures] == ["warehouse_models"]
     message = failures[0].step_failure_data.user_failure_data.description
     assert "malformed.yaml: conditions[2].operator: unknown operator; operating_revenue_yuan takes" in message
+    assert "malformed_rule.yaml: parameters.months_running: missing (required by tax_decline)" in message, message
     assert result.get_asset_materialization_events() == []
     assert not (run_home / "warehouse.duckdb").exists()
     assert {p.name: store.current_version(run_home / "published", p.name) for p in PUBLISHED} == current
