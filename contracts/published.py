@@ -184,7 +184,7 @@ PUBLISHED += (
         patterns={"candidate_code": ENTERPRISE_CODE_PATTERN, "candidate_uscc": USCC_PATTERN},
         value_sets={"gap_kind": ["lacks", "weak"]},
         ranges={"lead_rank": (1, None), "evidence_score": (0, None), "joint_patents": (0, None),
-                "parcels_held_here": (0, None), "park_node_enterprises": (0, None)},
+                "parcels_held_here": (0, None), "parcels_in_this_park": (0, None), "park_node_enterprises": (0, None)},
         row_count_tolerance=None, allow_empty=True, park_by="park_code",
     ),
 )

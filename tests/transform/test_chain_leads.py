@@ -110,6 +110,20 @@ def expected_leads(home: Path) -> dict:
         from staging.stg_land__parcels p
         join marts.xref_source_record x on x.source_system = 'land' and x.source_record_key = p.source_record_key
         group by x.enterprise_code""").set_index("enterprise_code").to_dict("index")
+    # a parcel's park: the parks file's name or one of its 园区 names, as the land register writes it
+    park_of_name = {}
+    for park in query(home, "select park_code, park_name, land_park_names from reference.ref_parks").itertuples():
+        for name in [park.park_name, *split(park.land_park_names)]:
+            park_of_name[name] = park.park_code
+    parcels = query(home, """
+        select x.enterprise_code, trim(p.park_name) as park_name
+        from staging.stg_land__parcels p
+        join marts.xref_source_record x on x.source_system = 'land' and x.source_record_key = p.source_record_key
+        where x.enterprise_code is not null""")
+    in_park = defaultdict(int)
+    for r in parcels.itertuples():
+        if r.park_name in park_of_name:
+            in_park[(r.enterprise_code, park_of_name[r.park_name])] += 1
     points = query(home, "select * from reference.chain_lead_evidence").set_index("evidence").to_dict("index")
 
     def score(name: str, amount: float) -> float:
@@ -129,8 +143,10 @@ def expected_leads(home: Path) -> dict:
                  + score("tax_paid_here", max(paid or 0, 0)) + score("land_held_here", held["mu"] or 0))
         for (park, c, n), count in weak.items():
             if (c, n) == (chain, node):
+                here = in_park[(key, park)]
                 scored[(park, chain, node)].append((key, {
-                    "score": total, "fits_by": ", ".join(sorted(how)), "joint_patents": patents,
+                    "score": total + score("land_in_this_park", here), "parcels_in_this_park": here,
+                    "fits_by": ", ".join(sorted(how)), "joint_patents": patents,
                     "joint_invention_patents": inventions, "tax_12m_yuan_here": paid,
                     "parcels_held_here": held["parcels"], "park_node_enterprises": count,
                     "local_partners": "; ".join(sorted(j["partners"])) if j else None}))
@@ -156,6 +172,7 @@ def test_every_lead_is_the_one_found_and_ranked_from_the_sources(default_warehou
         assert row["joint_patents"] == lead["joint_patents"], key
         assert row["joint_invention_patents"] == lead["joint_invention_patents"], key
         assert row["parcels_held_here"] == lead["parcels_held_here"], key
+        assert row["parcels_in_this_park"] == lead["parcels_in_this_park"], key
         assert (None if pd.isna(row["local_partners"]) else row["local_partners"]) == lead["local_partners"], key
         paid = row["tax_12m_yuan_here"]
         assert (None if pd.isna(paid) else paid) == (None if lead["tax_12m_yuan_here"] is None
@@ -164,7 +181,7 @@ def test_every_lead_is_the_one_found_and_ranked_from_the_sources(default_warehou
     # the default data holds every kind of evidence, and candidates named only on patents
     leads = pd.DataFrame(rows)
     assert (leads["joint_patents"] > 0).any() and (leads["tax_12m_yuan_here"] > 0).any()
-    assert (leads["parcels_held_here"] > 0).any()
+    assert (leads["parcels_held_here"] > 0).any() and (leads["parcels_in_this_park"] > 0).any()
     assert leads["candidate_code"].isna().any() and leads["candidate_code"].notna().any()
     assert leads["candidate_key"].str.startswith("name:").sum() == leads["candidate_code"].isna().sum()
     assert (leads["latest_joint_filing_on"].notna() == (leads["joint_patents"] > 0)).all()

@@ -1,7 +1,7 @@
 {#- 产业链招商: for each chain node a park lacks or is weak in (fewer than var chain_lead_weak_below of its enterprises
     on it), the enterprises from outside the jurisdiction our sources already see that fit the node, ranked by that
     evidence: patents filed jointly with a local enterprise on the node (S9), tax they pay here while registered
-    elsewhere (S2), land they hold in our parks (S10). A candidate is an enterprise registered elsewhere (an external
+    elsewhere (S2), land they hold in our parks and in the park itself (S10). A candidate is an enterprise registered elsewhere (an external
     企业码), or an organisation named on a patent that no registry entity fits (named only; when exactly one external
     企业码 bears that name, that enterprise). It fits a node by its joint patents with the node's enterprises, a node
     keyword in its name, or its industry code. Points per evidence: the seed chain_lead_evidence; the best
@@ -37,7 +37,9 @@ weights as (
         coalesce(max(case when evidence = 'tax_paid_here' then points / per end), 0) as tax_points,
         coalesce(max(case when evidence = 'tax_paid_here' then max_points end), 0) as tax_max,
         coalesce(max(case when evidence = 'land_held_here' then points / per end), 0) as land_points,
-        coalesce(max(case when evidence = 'land_held_here' then max_points end), 0) as land_max
+        coalesce(max(case when evidence = 'land_held_here' then max_points end), 0) as land_max,
+        coalesce(max(case when evidence = 'land_in_this_park' then points / per end), 0) as park_land_points,
+        coalesce(max(case when evidence = 'land_in_this_park' then max_points end), 0) as park_land_max
     from {{ ref('chain_lead_evidence') }}
 ),
 
@@ -139,6 +141,19 @@ land_here as (
     group by x.enterprise_code
 ),
 
+-- the parcels of each candidate in each park, by the parks file's 园区 names (as park membership reads them)
+land_in_parks as (
+    select enterprise_code, park_code, count(*) as parcels
+    from (
+        select distinct x.enterprise_code, k.park_code, p.source_record_key
+        from {{ ref('stg_land__parcels') }} p
+        join {{ ref('xref_source_record') }} x on x.source_system = 'land' and x.source_record_key = p.source_record_key
+        join {{ ref('ref_park_rules') }} k on k.rule = 'land_park_name' and k.match_key = {{ name_key('p.park_name') }}
+        where p.park_name is not null and x.enterprise_code in (select c.candidate_code from candidates c)
+    )
+    group by enterprise_code, park_code
+),
+
 fits as (
     select candidate_key, chain, node, 'joint_patent' as fit from joint_patents
     union all
@@ -169,16 +184,19 @@ scored as (
         coalesce(l.parcels, 0) as parcels_held_here,
         l.land_mu as land_mu_held_here,
         l.parcel_parks,
+        coalesce(lp.parcels, 0) as parcels_in_this_park,
         least(wt.joint_patent_max, wt.joint_patent_points * coalesce(j.joint_patents, 0))
         + least(wt.invention_max, wt.invention_points * coalesce(j.joint_invention_patents, 0))
         + least(wt.tax_max, wt.tax_points * greatest(coalesce(t.tax_12m_yuan, 0), 0))
-        + least(wt.land_max, wt.land_points * coalesce(l.land_mu, 0)) as evidence_score
+        + least(wt.land_max, wt.land_points * coalesce(l.land_mu, 0))
+        + least(wt.park_land_max, wt.park_land_points * coalesce(lp.parcels, 0)) as evidence_score
     from weak_nodes w
     join candidate_fits f on f.chain = w.chain and f.node = w.node
     join candidates c on c.candidate_key = f.candidate_key
     left join joint_patents j on j.candidate_key = f.candidate_key and j.chain = f.chain and j.node = f.node
     left join tax_here t on t.enterprise_code = c.candidate_code
     left join land_here l on l.enterprise_code = c.candidate_code
+    left join land_in_parks lp on lp.enterprise_code = c.candidate_code and lp.park_code = w.park_code
     cross join weights wt
     where coalesce(j.joint_patents, 0) > 0 or coalesce(t.tax_12m_yuan, 0) > 0 or coalesce(l.parcels, 0) > 0
 ),
@@ -217,13 +235,16 @@ select
     cast(parcels_held_here as bigint) as parcels_held_here,
     cast(land_mu_held_here as double) as land_mu_held_here,
     parcel_parks,
+    cast(parcels_in_this_park as bigint) as parcels_in_this_park,
     concat_ws('; ',
         case when joint_patents > 0 then cast(joint_patents as varchar) || ' patent(s) with ' || local_partners
             || ' (' || cast(joint_invention_patents as varchar) || ' invention)' end,
         case when coalesce(tax_12m_yuan_here, 0) > 0 then 'tax ' || {{ display_number('round(tax_12m_yuan_here)') }}
             || ' 元 paid here in 12 months' end,
         case when parcels_held_here > 0 then cast(parcels_held_here as varchar) || ' parcel(s), '
-            || {{ display_number('round(land_mu_held_here, 1)') }} || ' 亩 held in ' || parcel_parks end
+            || {{ display_number('round(land_mu_held_here, 1)') }} || ' 亩 held in ' || parcel_parks
+            || case when parcels_in_this_park > 0 then ' (' || cast(parcels_in_this_park as varchar)
+                || ' in this park)' else '' end end
     ) as evidence
 from ranked
 where lead_rank <= {{ var('chain_leads_per_node') }}
