@@ -214,8 +214,7 @@ def published_extracts(context: dg.AssetExecutionContext, config: PublicationCon
     previous = {p.name: store.current_version(published, p.name) for p in PUBLISHED}
     # every dataset and analytics.duckdb become current in one atomic switch, after every file is verified
     manifests = store.publish(published, version, checks)
-    removed = {p.name: store.prune(published, p.name, config.keep_versions) for p in PUBLISHED}
-    removed_releases = store.prune_releases(published, config.keep_versions)
+    removed, removed_releases = store.retain(published, config.keep_versions)
     # then each park's (the whole extract passed the gate; a park's rows are a part of it)
     by_park = parks.publish(published, version, checks, config.keep_versions)
     for p in PUBLISHED:

@@ -119,9 +119,7 @@ def publish(published: Path, version: str, checks: dict[str, list[dict]], keep: 
     for park in staged_parks(published, version):
         root = park_root(published, park)
         out[park] = store.publish(root, version, checks)
-        for p in PUBLISHED:
-            store.prune(root, p.name, keep)
-        store.prune_releases(root, keep)
+        store.retain(root, keep)
     return out
 
 

@@ -271,6 +271,13 @@ def prune(published: Path, name: str, keep: int) -> list[str]:
     return removed
 
 
+def retain(published: Path, keep: int) -> tuple[dict[str, list[str]], list[str]]:
+    """Keep `keep` versions of every dataset and the releases that read them, for the whole extract or one park's:
+    (versions removed per dataset, releases removed)."""
+    removed = {p.name: prune(published, p.name, keep) for p in PUBLISHED}
+    return removed, prune_releases(published, keep)
+
+
 def prune_releases(published: Path, keep: int) -> list[str]:
     """Keep the newest `keep` releases whose versions all still exist (and always the current one): an analyst's
     open session may still read an older release's analytics.duckdb. Run after `prune`."""

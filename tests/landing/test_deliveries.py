@@ -47,7 +47,7 @@ def test_redelivery_replaces_the_partition_and_reruns_are_idempotent(tmp_path, s
 
 
 def test_conservation_holds_for_every_delivery_of_a_default_root(default_landed):
-    """The default-size root (15,000 enterprises, 12 months), landed as `make run` does: one run per range."""
+    """The default-size root (15,000 enterprises, 15 months), landed as `make run` does: one run per range."""
     import json
 
     root, home, runs = default_landed
@@ -61,7 +61,9 @@ def test_conservation_holds_for_every_delivery_of_a_default_root(default_landed)
         deliveries += len(records)
         assert sum(r["rows_in"] for r in records) == count(b) + count(q), ds.asset_name
         assert count(b) > 0
-    assert deliveries == 3 + 1 + 1 + 1 + 12 * 3 + 2 + 2 + 3  # S1 x3, S4, S8, S10, months, S3, S7, S9
+    months = len(list((root / "tax").glob("*.csv")))
+    assert months == 15
+    assert deliveries == 3 + 1 + 1 + 1 + months * 3 + 2 + 2 + 3  # S1 x3, S4, S8, S10, months, S3, S7, S9
     # the registry landed entirely, PII columns included (bronze is internal; publication strips them)
     assert count(home / "lake" / "bronze" / "samr" / "entities") == 15_000
 

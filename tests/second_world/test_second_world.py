@@ -422,3 +422,31 @@ def test_early_warnings_on_this_root_are_what_its_files_say(outcome):
     # published through the gate like every dataset (test_the_gate_passes_and_the_extracts_are_published)
     path = outcome.home / "published" / "enterprise_alerts" / "current" / "*.parquet"
     assert duck.scalar(f"select count(*) from read_parquet('{path}')") == len(want)
+
+
+@pytest.mark.slow
+def test_chain_leads_on_this_root_are_what_its_files_say(outcome):
+    """产业链招商 on another province's root. 芙蓉电子材料 (E15, GB/T 4754 3985) is on the chain nodes its class
+    belongs to, and in no park: every park lacks those nodes or is weak in them. Its patent names a co-applicant from
+    Shenzhen that nothing else here knows: that is the lead for each of them, by name, with the patent as evidence.
+    The enterprises registered elsewhere that pay tax or hold land here (Beijing, Chongqing) fit no chain node."""
+    import csv
+
+    chains = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "industrial_chains.csv"
+    nodes = {(row["chain"], row["node"]) for row in csv.DictReader(chains.open(encoding="utf-8"))
+             if any(world.E["E15"].industry.startswith(c) for c in row["industry_codes"].split(";") if c)}
+    parks = {row[0] for row in outcome.sql("select park_code from marts.dim_park")}
+    leads = outcome.sql("select park_code, chain, node, gap_kind, lead_rank, candidate_name, candidate_code, "
+                        "joint_patents, local_partners, evidence from marts.mart_chain_leads")
+    assert {(park, chain, node) for park, chain, node, *_ in leads} == {(p, c, n) for p in parks for c, n in nodes}
+    # 峨眉新材料 (E20, 3099) is on the silicon node, in the park its PARKCODE names: that park is weak there, not empty
+    members = {(park, chain, node) for park, chain, node in outcome.sql(
+        "select park_code, chain, node from marts.mart_industry_chain where not is_gap and park_code is not null")}
+    assert (world.UNLISTED_PARK_CODE, "光伏", "硅料及硅片") in members
+    for park, chain, node, gap, rank, name, code, patents, partners, evidence in leads:
+        want_gap = "weak" if (park, chain, node) in members else "lacks"
+        assert (gap, rank, name, code, patents, partners) == (want_gap, 1, world.SHENZHEN_SUPPLIER, None, 1,
+                                                              world.E["E15"].name)
+        assert evidence == f"1 patent(s) with {world.E['E15'].name} (0 invention)"
+    path = outcome.home / "published" / "chain_leads" / "current" / "*.parquet"
+    assert duck.scalar(f"select count(*) from read_parquet('{path}')") == len(leads) == len(parks) * len(nodes)

@@ -204,6 +204,8 @@ FORMER_NAME_E07 = "成都星河机械厂"
 BEIJING_STAR = ("北京天府星辰科技有限公司", uscc("91110108", "MA01C7L3"))   # 海淀区; name core = E01's
 CHONGQING_SAIL = ("重庆云帆物流有限公司", uscc("91500112", "MA5U6K2R"))     # 渝北区; name core = E05's
 CHONGQING_LEGACY = ("重庆渝新机电有限公司", "500108" + org_code("20345678"))  # 南岸区, legacy taxpayer number
+# co-applicant of E15's patent, registered in Shenzhen: known by its name only
+SHENZHEN_SUPPLIER = "深圳市鹏芯电子浆料有限公司"
 CDUT = ("成都理工大学", uscc("12510000", "45071234"))                      # a public institution (12...)
 # the divisions (GB/T 2260) the external enterprises' USCCs name
 EXTERNAL_DIVISIONS = {BEIJING_STAR[1]: "海淀区", CHONGQING_SAIL[1]: "渝北区"}
@@ -417,8 +419,9 @@ CNIPA_ROWS = {
          [(E["E09"].name, "E09")], "2025-01-15", "2025-06-20", "授权"),
         ("CN202510678901.4", "一种光电探测芯片封装结构", "发明",
          [(E["E18"].name, "E18"), (E["E28"].name, "E28")], "2025-02-27", None, "实质审查"),
+        # filed with a supplier in Shenzhen that nothing else here names: named on the patent only
         ("CN202520789012.6", "一种电子浆料搅拌装置", "实用新型",
-         [("成都芙蓉电子材料有限责任公司", "E15")], "2025-03-03", None, "审中"),
+         [("成都芙蓉电子材料有限责任公司", "E15"), (SHENZHEN_SUPPLIER, ELSEWHERE)], "2025-03-03", None, "审中"),
         # traditional characters, a space and 有限责任公司 for 有限公司, all at once
         ("CN202530890123.7", "丝巾（蜀锦纹样）", "外观设计",
          [("成都 蜀錦絲綢有限責任公司", "E29")], "2025-04-08", None, "审中"),

@@ -2,7 +2,8 @@
       1. registry_park_code: the S1 PARKCODE of its registry entity. A code no park lists still places it, under
          that code (dim_park shows the code, a warning test names it): the registry is the authority on parks.
       2. land_park_name: without a PARKCODE, the S10 园区 of its land parcels; with parcels in several parks, the
-         park of the largest area (an exact tie leaves it out of every park).
+         park of the largest area (an exact tie leaves it out of every park). Enterprises registered elsewhere
+         holding land here belong to no park.
       3. address_keyword: without either, a park keyword in its S1 registered address (DOM); the longest keyword
          found decides (two parks tying on it leave it out).
     Grain: one row per 企业码 in a park. -#}
@@ -45,7 +46,9 @@ land_by_park as (
     from {{ ref('stg_land__parcels') }} p
     join xref x on x.source_system = 'land' and x.source_record_key = p.source_record_key
     join rules k on k.rule = 'land_park_name' and k.match_key = {{ name_key('p.park_name') }}
-    where p.park_name is not null
+    -- only an enterprise registered here belongs to a park: one registered elsewhere that holds land in it is a
+    -- lead (mart_chain_leads), not a member
+    where p.park_name is not null and x.enterprise_code in (select r.enterprise_code from registry r)
     group by x.enterprise_code, k.park_code
 ),
 

@@ -59,7 +59,13 @@ weak_nodes as (
 ),
 
 enterprises as (
-    select enterprise_code, enterprise_name, uscc, industry_code, is_external, {{ name_key('enterprise_name') }} as name_key
+    select
+        enterprise_code,
+        enterprise_name,
+        uscc,
+        industry_code,
+        is_external,
+        {{ name_key('enterprise_name') }} as name_key
     from {{ ref('dim_enterprise') }}
 ),
 
@@ -107,7 +113,8 @@ joint_patents as (
 ),
 
 candidates as (
-    select enterprise_code as candidate_key, enterprise_code as candidate_code, enterprise_name as candidate_name,
+    select
+        enterprise_code as candidate_key, enterprise_code as candidate_code, enterprise_name as candidate_name,
         uscc, industry_code
     from enterprises
     where is_external
@@ -134,7 +141,8 @@ tax_here as (
 land_here as (
     select
         x.enterprise_code, count(*) as parcels, sum(p.area_mu) as land_mu,
-        {{ dbt.listagg("distinct nullif(trim(p.park_name), '')", "'; '", "order by nullif(trim(p.park_name), '')") }} as parcel_parks
+        {{ dbt.listagg("distinct nullif(trim(p.park_name), '')", "'; '", "order by nullif(trim(p.park_name), '')") }}
+            as parcel_parks
     from {{ ref('stg_land__parcels') }} p
     join {{ ref('xref_source_record') }} x on x.source_system = 'land' and x.source_record_key = p.source_record_key
     where x.enterprise_code in (select c.candidate_code from candidates c)
@@ -205,7 +213,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by park_code, chain, node order by evidence_score desc, candidate_key
+            partition by park_code, chain, node order by evidence_score desc, candidate_key asc
         ) as lead_rank
     from scored
 )
@@ -236,15 +244,22 @@ select
     cast(land_mu_held_here as double) as land_mu_held_here,
     parcel_parks,
     cast(parcels_in_this_park as bigint) as parcels_in_this_park,
-    concat_ws('; ',
+    concat_ws(
+        '; ',
         case when joint_patents > 0 then cast(joint_patents as varchar) || ' patent(s) with ' || local_partners
-            || ' (' || cast(joint_invention_patents as varchar) || ' invention)' end,
+                || ' (' || cast(joint_invention_patents as varchar) || ' invention)'
+        end,
         case when coalesce(tax_12m_yuan_here, 0) > 0 then 'tax ' || {{ display_number('round(tax_12m_yuan_here)') }}
-            || ' 元 paid here in 12 months' end,
+                || ' 元 paid here in 12 months'
+        end,
         case when parcels_held_here > 0 then cast(parcels_held_here as varchar) || ' parcel(s), '
-            || {{ display_number('round(land_mu_held_here, 1)') }} || ' 亩 held in ' || parcel_parks
-            || case when parcels_in_this_park > 0 then ' (' || cast(parcels_in_this_park as varchar)
-                || ' in this park)' else '' end end
+                || {{ display_number('round(land_mu_held_here, 1)') }} || ' 亩 held in ' || parcel_parks
+                || case when parcels_in_this_park > 0
+                        then ' (' || cast(parcels_in_this_park as varchar)
+                            || ' in this park)'
+                    else ''
+                end
+        end
     ) as evidence
 from ranked
 where lead_rank <= {{ var('chain_leads_per_node') }}

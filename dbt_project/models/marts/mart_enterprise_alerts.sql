@@ -14,7 +14,8 @@ months as (
 ),
 
 enterprises as (
-    select enterprise_code, pripid, enterprise_name, park_code, park_name, section_code, registration_status,
+    select
+        enterprise_code, pripid, enterprise_name, park_code, park_name, section_code, registration_status,
         deregistered_on
     from {{ ref('dim_enterprise') }}
     where not is_external
@@ -47,7 +48,7 @@ year_on_year as (
     from months cur
     join months prev
         on prev.enterprise_code = cur.enterprise_code
-        and prev.month_start = {{ dbt.dateadd('month', -12, 'cur.month_start') }}
+            and prev.month_start = {{ dbt.dateadd('month', -12, 'cur.month_start') }}
     where cur.enterprise_code in (select e.enterprise_code from enterprises e)
 ),
 
@@ -96,7 +97,8 @@ unpowered as (
         and m.sales_revenue_yuan >= r.min_sales_yuan
         and coalesce(m.electricity_kwh, 0) <= r.max_electricity_kwh
         and (r.sections is null or exists (
-            select 1 from rule_sections s where s.rule_id = r.rule_id and s.section_code = e.section_code))
+            select 1 from rule_sections s where s.rule_id = r.rule_id and s.section_code = e.section_code
+        ))
 ),
 
 -- months running: consecutive months of one rule and enterprise share an island (month number - row number)
@@ -147,6 +149,13 @@ rule_statuses as (
     from {{ split_to_rows('rules', 'statuses', 'registration_status') }}
 ),
 
+status_changes as (
+    select pripid, max(changed_on) as status_changed_on
+    from {{ ref('stg_samr__changes') }}
+    where changed_item = '登记状态'
+    group by pripid
+),
+
 -- closed_but_active: closed on S1's deregistration date, else its last status change; with neither, only the
 -- latest month is judged
 closed as (
@@ -154,12 +163,7 @@ closed as (
         e.enterprise_code, e.registration_status,
         coalesce(e.deregistered_on, s.status_changed_on) as closed_on
     from enterprises e
-    left join (
-        select pripid, max(changed_on) as status_changed_on
-        from {{ ref('stg_samr__changes') }}
-        where changed_item = '登记状态'
-        group by pripid
-    ) s on s.pripid = e.pripid
+    left join status_changes s on s.pripid = e.pripid
     where e.registration_status in ('2', '3', '5')
 ),
 
@@ -174,8 +178,7 @@ still_active as (
     where (m.electricity_kwh >= r.min_electricity_kwh or m.insured_headcount >= r.min_insured_headcount)
         and (
             (c.closed_on is null and m.month_start = (select l.month_start from latest_month l))
-            or m.month_start >= {{ dbt.dateadd('month', 'r.grace_months + 1', dbt.date_trunc('month', 'c.closed_on'))
-            }}
+            or m.month_start >= {{ dbt.dateadd('month', 'r.grace_months + 1', "date_trunc('month', c.closed_on)") }}
         )
 ),
 
@@ -253,30 +256,37 @@ select
     cast(a.abnormal_listed_on as date) as abnormal_listed_on,
     cast(a.abnormal_reason as varchar) as abnormal_reason,
     case r.signal
-        when 'tax_decline' then
-            'tax ' || {{ display_number('round(a.tax_yuan)') }} || ' 元 against '
-            || {{ display_number('round(a.tax_prior_year_yuan)') }} || ' 元 a year earlier ('
-            || cast(cast(round(a.tax_change * 100) as integer) as varchar) || '%), '
-            || cast(a.months_running as varchar) || ' months running'
-        when 'power_and_headcount_falling' then
-            'electricity ' || {{ display_number('round(a.electricity_kwh)') }} || ' kWh against '
-            || {{ display_number('round(a.electricity_prior_year_kwh)') }} || ' ('
-            || cast(cast(round(a.electricity_change * 100) as integer) as varchar) || '%), insured '
-            || cast(cast(a.insured_headcount as bigint) as varchar) || ' against '
-            || cast(cast(a.insured_headcount_prior_year as bigint) as varchar) || ' ('
-            || cast(cast(round(a.headcount_change * 100) as integer) as varchar) || '%) a year earlier, '
-            || cast(a.months_running as varchar) || ' months running'
-        when 'closed_but_active' then
-            case a.registration_status when '2' then 'revoked (吊销)' when '3' then 'deregistered (注销)'
-                else 'cancelled (撤销)' end
-            || coalesce(' on ' || cast(cast(a.closed_on as date) as varchar), ' (closing date unknown)')
-            || ', yet ' || concat_ws(' and ',
-                {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered',
-                cast(cast(a.insured_headcount as bigint) as varchar) || ' insured')
-            || ' this month'
-        when 'newly_abnormal' then
-            'on the abnormal-operation list since ' || cast(cast(a.abnormal_listed_on as date) as varchar)
-            || coalesce(': ' || a.abnormal_reason, '')
+        when 'tax_decline'
+            then
+                'tax ' || {{ display_number('round(a.tax_yuan)') }} || ' 元 against '
+                || {{ display_number('round(a.tax_prior_year_yuan)') }} || ' 元 a year earlier ('
+                || cast(cast(round(a.tax_change * 100) as integer) as varchar) || '%), '
+                || cast(a.months_running as varchar) || ' months running'
+        when 'power_and_headcount_falling'
+            then
+                'electricity ' || {{ display_number('round(a.electricity_kwh)') }} || ' kWh against '
+                || {{ display_number('round(a.electricity_prior_year_kwh)') }} || ' ('
+                || cast(cast(round(a.electricity_change * 100) as integer) as varchar) || '%), insured '
+                || cast(cast(a.insured_headcount as bigint) as varchar) || ' against '
+                || cast(cast(a.insured_headcount_prior_year as bigint) as varchar) || ' ('
+                || cast(cast(round(a.headcount_change * 100) as integer) as varchar) || '%) a year earlier, '
+                || cast(a.months_running as varchar) || ' months running'
+        when 'closed_but_active'
+            then
+                case a.registration_status when '2' then 'revoked (吊销)' when '3' then 'deregistered (注销)'
+                    else 'cancelled (撤销)'
+                end
+                || coalesce(' on ' || cast(cast(a.closed_on as date) as varchar), ' (closing date unknown)')
+                || ', yet ' || concat_ws(
+                    ' and ',
+                    {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered',
+                    cast(cast(a.insured_headcount as bigint) as varchar) || ' insured'
+                )
+                || ' this month'
+        when 'newly_abnormal'
+            then
+                'on the abnormal-operation list since ' || cast(cast(a.abnormal_listed_on as date) as varchar)
+                || coalesce(': ' || a.abnormal_reason, '')
         when 'sales_without_power' then
             'sales ' || {{ display_number('round(a.sales_revenue_yuan)') }} || ' 元 declared with '
             || {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered, '

@@ -36,10 +36,10 @@ tallies as (
         count(*) as alerts,
         count(distinct enterprise_code) as enterprises_alerted,
         count(distinct case when severity = 'high' then enterprise_code end) as enterprises_alerted_high,
-        {%- for signal in alert_signals() %}
+    {%- for signal in alert_signals() %}
         count(distinct case when signal = '{{ signal.name }}' then enterprise_code end) as {{ signal.name }}_enterprises
         {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from alerts
     group by park_code, month_start
 )
@@ -54,10 +54,10 @@ select
     coalesce(t.alerts, 0) as alerts,
     coalesce(t.enterprises_alerted, 0) as enterprises_alerted,
     coalesce(t.enterprises_alerted_high, 0) as enterprises_alerted_high,
-    {%- for signal in alert_signals() %}
+{%- for signal in alert_signals() %}
     coalesce(t.{{ signal.name }}_enterprises, 0) as {{ signal.name }}_enterprises
     {{- "," if not loop.last }}
-    {%- endfor %}
+{%- endfor %}
 from parks p
 cross join covered c
 left join judged j on j.month_start = c.month_start
