@@ -188,6 +188,17 @@ PUBLISHED += (
         row_count_tolerance=None, allow_empty=True, park_by="park_code",
     ),
 )
+# 数字经济: empty of figures until the classification table is loaded (classification_loaded says so)
+PUBLISHED += (
+    Published(
+        "digital_economy", "mart_digital_economy",
+        "one row per park and year: core digital-economy enterprises (数字经济核心产业), their revenue, output and tax",
+        key=("park_code", "fiscal_year"),
+        not_null=("park_code", "fiscal_year", "core_enterprises", "classification_loaded"),
+        ranges={"core_enterprises": (0, None), "core_enterprises_in_part": (0, None)},
+        row_count_tolerance=None, allow_empty=True, park_by="park_code",
+    ),
+)
 BY_NAME = {p.name: p for p in PUBLISHED}
 # the dataset that says which park each 企业码 belongs to, for the per-park extracts
 PARK_OF_ENTERPRISE = "dim_enterprise"

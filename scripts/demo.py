@@ -361,6 +361,7 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
     policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
     alerts_built = any(tuple(e.asset_key.path) == PARK_ALERTS for e in materialized)
     leads_built = any(tuple(e.asset_key.path) == CHAIN_LEADS for e in materialized)
+    digital_built = any(tuple(e.asset_key.path) == DIGITAL_ECONOMY for e in materialized)
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
@@ -372,14 +373,16 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
             matched = con.execute(POLICIES_MATCHED).fetchone() if policies_built else None
             raised = con.execute(ALERTS_RAISED).fetchone() if alerts_built else None
             leads = con.execute(LEADS_FOUND).fetchone() if leads_built else None
+            digital = con.execute(DIGITAL_FIGURES).fetchone() if digital_built else None
         finally:
             con.close()
     except duckdb.Error:  # the build failed before these tables existed: the failure is reported below
-        return out + [policy_line(None), alert_line(None), leads_line(None)]
+        return out + [policy_line(None), alert_line(None), digital_line(None), leads_line(None)]
     out.append(f"企业码 assigned: {codes[0]:,} ({codes[1]:,} external); links by rule: "
                + ", ".join(f"{r} {n:,}" for r, n in rules))
     out.append(policy_line(matched))
     out.append(alert_line(raised))
+    out.append(digital_line(digital))
     out.append(leads_line(leads))
     return out
 
@@ -465,6 +468,30 @@ def alert_line(raised: tuple | None) -> str:
     return (f"alerts raised: {alerts:,} by {rules} rules over {months} months ({enterprises:,} enterprises); "
             f"{latest:%Y-%m}: {latest_enterprises:,} enterprises ({latest_high:,} high severity)"
             + (f": {by_signal}" if by_signal else ""))
+
+
+DIGITAL_ECONOMY = ("marts", "mart_digital_economy")
+DIGITAL_FIGURES = """
+with latest as (select max(fiscal_year) as fiscal_year from marts.mart_digital_economy where core_enterprises > 0)
+select bool_or(classification_loaded), max(l.fiscal_year), sum(core_enterprises), sum(core_enterprises_in_part),
+    count(*) filter (where core_enterprises > 0), sum(operating_revenue_yuan), sum(tax_yuan)
+from marts.mart_digital_economy d, latest l
+where d.fiscal_year = l.fiscal_year or l.fiscal_year is null
+"""
+
+
+def digital_line(figures: tuple | None) -> str:
+    """数字经济's line of the summary: the core enterprises of the latest year, or why there are none."""
+    if figures is None:
+        return "digital-economy enterprises: none by this run (the build failed: see below)"
+    loaded, year, enterprises, in_part, parks_, revenue, tax = figures
+    if not loaded:
+        return ("digital-economy enterprises: no classification loaded (LAKEHOUSE_DIGITAL_ECONOMY_FILE: the national "
+                "数字经济及其核心产业统计分类(2021) mapped to GB/T 4754-2017; docs/reference_data.md)")
+    if year is None:
+        return "digital-economy enterprises: none in the parks (no park enterprise is in a core class)"
+    return (f"digital-economy enterprises: {enterprises:,} core in {parks_} parks in {year} ({in_part:,} in classes "
+            f"that count in part): revenue {revenue or 0:,.0f} 元 (S3), tax {tax or 0:,.0f} 元")
 
 
 CHAIN_LEADS = ("marts", "mart_chain_leads")

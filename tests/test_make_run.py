@@ -63,6 +63,9 @@ def test_make_run_prints_one_line_per_stage_and_the_summary(small_run):
     assert sum(bool(re.fullmatch(r"alerts raised: [0-9,]+ by [0-9]+ rules over [0-9]+ months \([0-9,]+ enterprises\); "
                                  r"[0-9]{4}-[0-9]{2}: [0-9,]+ enterprises \([0-9,]+ high severity\)(: .+)?", line))
                for line in lines) == 1, summary(out)
+    # 数字经济's: on the default data, the national table is not loaded, and the line says so
+    assert sum(line.startswith("digital-economy enterprises: no classification loaded (LAKEHOUSE_DIGITAL_ECONOMY_FILE")
+               for line in lines) == 1, summary(out)
     # 产业链招商's
     assert sum(bool(re.fullmatch(r"chain leads: [0-9,]+ candidates from outside for [0-9,]+ chain nodes [0-9]+ parks "
                                  r"lack or are weak in \([0-9,]+ leads\); evidence: .+", line))

@@ -15,7 +15,7 @@ def queries() -> list[str]:
 
 def test_the_example_questions_run_on_the_published_database(default_published):
     _, home = default_published
-    assert len(queries()) == 20
+    assert len(queries()) == 21
     con = duckdb.connect(str(home / "published" / "analytics.duckdb"), read_only=True)
     try:
         answered = [len(con.execute(q).fetchall()) for q in queries()]
