@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import io
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,14 +138,35 @@ class LakehouseSettings(dg.ConfigurableResource):
                     os.environ[name] = value
 
 
+# the instance's storage in PostgreSQL (dagster-postgres): runs, event logs, schedules and the pool's slots. The URL
+# may hold a password: dagster.yaml names the variable, Dagster reads it from the environment of each process
+DAGSTER_PG_ENV = "LAKEHOUSE_DAGSTER_PG_URL"
+POSTGRES_STORAGE = f"""
+# {DAGSTER_PG_ENV} is set: the instance's storage is PostgreSQL (written by resources/settings.py)
+storage:
+  postgres:
+    postgres_url:
+      env: {DAGSTER_PG_ENV}
+"""
+
+
+def instance_config() -> str:
+    """The project's dagster.yaml, with PostgreSQL storage when LAKEHOUSE_DAGSTER_PG_URL is set (else SQLite files in
+    the Dagster home)."""
+    text = INSTANCE_CONFIG.read_text(encoding="utf-8")
+    return text + POSTGRES_STORAGE if os.environ.get(DAGSTER_PG_ENV, "").strip() else text
+
+
 def prepare_dagster_home(home: Path) -> Path:
-    """The project's instance at `home`: its dagster.yaml (copied when missing or older than the project's) and its
-    storage, created (migrated) then, before any run or UI starts (two starting together on an empty home race)."""
+    """The project's instance at `home`: its dagster.yaml (written when missing or not what the project's and the
+    environment make it) and its storage, created (migrated) then, before any run or UI starts (two starting
+    together on an empty instance race on creating its schema)."""
     config = home / "dagster.yaml"
-    if config.is_file() and config.stat().st_mtime >= INSTANCE_CONFIG.stat().st_mtime:
+    wanted = instance_config()
+    if config.is_file() and config.read_text(encoding="utf-8") == wanted:
         return home
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(INSTANCE_CONFIG, config)
+    config.write_text(wanted, encoding="utf-8")
     # the migration prints its progress on an empty instance: nothing a user needs to read
     with dg.DagsterInstance.from_config(str(home)) as instance, contextlib.redirect_stdout(io.StringIO()):
         instance.upgrade()

@@ -103,6 +103,31 @@ def test_the_dagster_home_is_prepared_once(tmp_path):
         assert instance.get_runs() == []  # the storage exists
     before = config.stat().st_mtime_ns
     assert prepare_dagster_home(home) == home and config.stat().st_mtime_ns == before  # current: left alone
-    os.utime(config, (0, 0))  # older than the project's configuration: copied again
+    config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")  # an older project's: written again
     prepare_dagster_home(home)
-    assert config.stat().st_mtime_ns > before
+    assert config.read_text(encoding="utf-8") == INSTANCE_CONFIG.read_text(encoding="utf-8")
+
+
+def test_with_a_postgres_url_the_instance_lives_in_postgresql(tmp_path, monkeypatch):
+    """LAKEHOUSE_DAGSTER_PG_URL moves runs, events and the pool's slots into PostgreSQL (dagster-postgres); the URL
+    stays in the environment, never in dagster.yaml. Unset again, the home goes back to its SQLite files."""
+    from tests.pg import fresh_database
+
+    with fresh_database("lakehouse_instance") as url:
+        monkeypatch.setenv("LAKEHOUSE_DAGSTER_PG_URL", url)
+        home = prepare_dagster_home(tmp_path / "dagster")
+        text = (home / "dagster.yaml").read_text(encoding="utf-8")
+        assert "env: LAKEHOUSE_DAGSTER_PG_URL" in text and url not in text
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            run = instance.create_run_for_job(dg.GraphDefinition("nothing").to_job())
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url)
+        with engine.connect() as con:
+            assert con.execute(sa.text("select run_id from runs")).scalars().all() == [run.run_id]
+        engine.dispose()
+        assert not list(home.glob("**/*.db"))  # no SQLite storage beside it
+        monkeypatch.delenv("LAKEHOUSE_DAGSTER_PG_URL")
+        prepare_dagster_home(home)
+        assert (home / "dagster.yaml").read_text(encoding="utf-8") == INSTANCE_CONFIG.read_text(encoding="utf-8")

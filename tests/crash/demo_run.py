@@ -13,7 +13,7 @@ from resources.settings import instance_dir, prepare_dagster_home
 REPO = Path(__file__).resolve().parents[2]
 # what the user may have configured in the test's own environment must not leak into the run
 CONFIG = ("LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "HRSS_API_BASE_URL", "HRSS_API_TOKEN", "LAKEHOUSE_HOME",
-          "DAGSTER_HOME", "VIRTUAL_ENV")
+          "DAGSTER_HOME", "VIRTUAL_ENV", "LAKEHOUSE_DAGSTER_PG_URL")
 
 
 def prepare_home(home: Path) -> Path:

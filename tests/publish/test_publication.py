@@ -283,18 +283,31 @@ def _settings(root: Path, home: Path):
     return LakehouseSettings(home=str(home), sources_root=str(root))
 
 
-def test_two_runs_started_together_both_succeed_one_after_the_other(published_home, tmp_path):
+@pytest.fixture
+def postgres_instance(monkeypatch):
+    """The Dagster instance's storage in a PostgreSQL database of its own (LAKEHOUSE_DAGSTER_PG_URL), as deployed."""
+    from tests.pg import fresh_database
+
+    with fresh_database("lakehouse_dagster") as url:
+        monkeypatch.setenv("LAKEHOUSE_DAGSTER_PG_URL", url)
+        yield url
+
+
+def test_two_runs_started_together_both_succeed_one_after_the_other(published_home, tmp_path, postgres_instance):
     """The `warehouse` pool (size 1, dagster.yaml) serializes every step that writes or reads the build warehouse:
-    two build_and_publish runs started at the same moment both succeed, and their pool steps never overlap."""
+    two build_and_publish runs started at the same moment, on an instance whose runs, events and pool slots are in
+    PostgreSQL (as in production: docs/deployment.md), both succeed, and their pool steps never overlap. (The SQLite
+    instance of `make run` runs one run at a time in every other pipeline test.)"""
     import subprocess
     import sys
 
     root, home, _ = published_home
-    # the instance's storage exists before the runs start, as on any deployed instance (a fresh DAGSTER_HOME
-    # reached by two processes at once races on creating its SQLite schema: "table runs already exists")
+    # the instance's storage exists before the runs start, as on any deployed instance (two processes reaching an
+    # empty instance at once race on creating its schema)
     dagster_home = prepare_dagster_home(tmp_path / "dagster")
+    assert "postgres_url" in (dagster_home / "dagster.yaml").read_text(encoding="utf-8")
     env = env_for(home, root, DAGSTER_HOME=str(dagster_home), HRSS_API_BASE_URL="http://127.0.0.1:9",
-                  HRSS_API_TOKEN="unused")
+                  HRSS_API_TOKEN="unused", LAKEHOUSE_DAGSTER_PG_URL=postgres_instance)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "job", "execute", "-m", "pipelines.definitions", "-j", "build_and_publish"]
     procs = [subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
@@ -309,6 +322,7 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(published_ho
     assert codes == [0, 0], f"exit codes {codes}\n" + "\n----\n".join(trouble(o) for o in outputs)
 
     instance = dg.DagsterInstance.from_config(str(dagster_home))
+    assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     runs = instance.get_runs()
     assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     spans = []
