@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from contracts.policies import ID_PATTERN, _StrictLoader, _text, _type_name, _unknown_and_missing
+from contracts.policies import ID_PATTERN, _StrictLoader, _text, _type_name, _unknown_and_missing, load_folder
 
 REPO = Path(__file__).resolve().parents[1]
 RULES_DIR = REPO / "alert_rules"
@@ -255,39 +255,10 @@ def parse(text: str, file: str) -> tuple[Rule | None, list[str]]:
                 file), []
 
 
-def rule_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")
-                  and not p.name.startswith("."))
-
-
 def load(folder: Path | None = None) -> list[Rule]:
     """Every rule of `folder` (default: rules_dir()), checked; AlertRuleError names every problem of every file."""
-    folder = Path(folder) if folder is not None else rules_dir()
-    if not folder.is_dir():
-        where = f"{RULES_ENV}={folder}" if os.environ.get(RULES_ENV, "").strip() else str(folder)
-        raise AlertRuleError([f"{where}: no such folder (expected a folder of alert-rule files, one <id>.yaml each)"])
-    problems = [f"{p.name}: not an alert-rule file (a rule is a .yaml file; move other files elsewhere)"
-                for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")
-                and p.suffix not in (".yaml", ".yml") and p.name != "README.md"]
-    rules, seen = [], {}
-    for path in rule_files(folder):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            problems.append(f"{path.name}: not UTF-8 text ({e.reason} at byte {e.start})")
-            continue
-        rule, found = parse(text, path.name)
-        problems += found
-        if rule is None:
-            continue
-        if rule.id in seen:
-            problems.append(f"{path.name}: id: {rule.id!r} is already the id of {seen[rule.id]}")
-            continue
-        seen[rule.id] = path.name
-        rules.append(rule)
-    if problems:
-        raise AlertRuleError(problems, folder)
-    return rules
+    return load_folder(Path(folder) if folder is not None else rules_dir(), parse, AlertRuleError, RULES_ENV,
+                       "alert-rule", "an alert-rule file", "rule")
 
 
 RULE_COLUMNS = (("rule_id", "string"), ("title", "string"), ("signal", "string"), ("severity", "string"),

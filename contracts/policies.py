@@ -342,42 +342,47 @@ def parse(text: str, file: str) -> tuple[Policy | None, list[str]]:
     return Policy(policy_id, title, department, valid_from, valid_to, benefit, tuple(conditions), file), []
 
 
-def policy_files(folder: Path) -> list[Path]:
-    """The policy files of a folder: every *.yaml and *.yml; README.md and hidden files are not policies."""
+def yaml_files(folder: Path) -> list[Path]:
+    """The rule files of a folder: every *.yaml and *.yml; README.md and hidden files are not rules."""
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")
                   and not p.name.startswith("."))
 
 
-def load(folder: Path | None = None) -> list[Policy]:
-    """Every policy of `folder` (default: policies_dir()), checked; PolicyError names every problem of every file."""
-    folder = Path(folder) if folder is not None else policies_dir()
+def load_folder(folder: Path, parse, error: type, env_name: str, kind: str, a_file: str, an_item: str) -> list:
+    """Every file of a folder of YAML rule files (policies, alert rules), parsed by `parse(text, file)` into objects
+    with an `id`: `error` (PolicyError, AlertRuleError) names every problem of every file at once, the folder missing,
+    a stray file (saved as .txt, it would be silently left out), text that is not UTF-8 and an id two files give."""
     if not folder.is_dir():
-        where = f"{POLICIES_ENV}={folder}" if os.environ.get(POLICIES_ENV, "").strip() else str(folder)
-        raise PolicyError([f"{where}: no such folder (expected a folder of policy files, one <id>.yaml each)"])
-    problems: list[str] = []
-    stray = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.suffix not in (".yaml", ".yml") and p.name != "README.md")
-    problems += [f"{name}: not a policy file (a policy is a .yaml file; move other files elsewhere)"
-                 for name in stray]
-    policies, seen = [], {}
-    for path in policy_files(folder):
+        where = f"{env_name}={folder}" if os.environ.get(env_name, "").strip() else str(folder)
+        raise error([f"{where}: no such folder (expected a folder of {kind} files, one <id>.yaml each)"])
+    problems = [f"{p.name}: not {a_file} (a{'n' if an_item[0] in 'aeiou' else ''} {an_item} is a .yaml file; move "
+                f"other files elsewhere)" for p in sorted(folder.iterdir()) if p.is_file()
+                and not p.name.startswith(".") and p.suffix not in (".yaml", ".yml") and p.name != "README.md"]
+    items, seen = [], {}
+    for path in yaml_files(folder):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as e:
             problems.append(f"{path.name}: not UTF-8 text ({e.reason} at byte {e.start})")
             continue
-        policy, found = parse(text, path.name)
+        item, found = parse(text, path.name)
         problems += found
-        if policy is None:
+        if item is None:
             continue
-        if policy.id in seen:
-            problems.append(f"{path.name}: id: {policy.id!r} is already the id of {seen[policy.id]}")
+        if item.id in seen:
+            problems.append(f"{path.name}: id: {item.id!r} is already the id of {seen[item.id]}")
             continue
-        seen[policy.id] = path.name
-        policies.append(policy)
+        seen[item.id] = path.name
+        items.append(item)
     if problems:
-        raise PolicyError(problems, folder)
-    return policies
+        raise error(problems, folder)
+    return items
+
+
+def load(folder: Path | None = None) -> list[Policy]:
+    """Every policy of `folder` (default: policies_dir()), checked; PolicyError names every problem of every file."""
+    return load_folder(Path(folder) if folder is not None else policies_dir(), parse, PolicyError, POLICIES_ENV,
+                       "policy", "a policy file", "policy")
 
 
 # the tables the dbt models ref_policies and ref_policy_conditions return (column, pyarrow type name)

@@ -524,28 +524,6 @@ class MiitWriter:
                 ctx.truth.add("miit", key, c.pripid[i], "local_enterprise", "missing" if not code else None, kinds)
         self.file.append(rows)
 
-    def _external_holders(self, index: int, ext: dict) -> list[tuple]:
-        """Parcels in a park held by enterprises registered elsewhere (a plant bought before, or instead of, a local
-        subsidiary), written with the holder's USCC: the land bureau's register names them as the deed does."""
-        ctx, rng = self.ctx, self.ctx.rng(10, 1000 + index)
-        parks = [(r, p.name) for r in REGIONS for p in r.parks]
-        rows = []
-        for j in np.flatnonzero(rng.random(len(ext["name"])) < EXTERNAL_LAND_P).tolist():
-            reg, park = parks[int(rng.integers(0, len(parks)))]
-            seq = int(scrambled(np.int64(90_000 + index * 1000 + j % 1000), 10**5, 13))
-            parcel = f"{reg.code}{int(rng.integers(1, 20)):03d}{int(rng.integers(1, 60)):03d}GB{seq:05d}"
-            if not ctx.truth.claim("land", parcel):
-                continue
-            use = "工业用地" if rng.random() < 0.8 else "仓储用地"
-            area = round(float(np.exp(rng.normal(np.log(12_000), 0.6))), 2)
-            start = dt.date(ctx.year - int(rng.integers(0, 8)), int(rng.integers(1, 13)), 1)
-            town = reg.towns[int(rng.integers(0, len(reg.towns)))]
-            street = reg.streets[int(rng.integers(0, len(reg.streets)))]
-            rows.append((parcel, ext["name"][j], ext["uscc"][j], f"{reg.city}{town}{street}以东", use, area, "出让",
-                         park, fmt_date(start, rng.random()), dt.date(start.year + 50, start.month, 1).isoformat()))
-            ctx.truth.add("land", parcel, None, "external_enterprise", "exact")
-        return rows
-
     def close(self) -> None:
         pass
 
@@ -586,28 +564,6 @@ class MostWriter:
                 rows.append((cert, name, code or "", fmt_date(issued, rng.random()), 3, field))
                 ctx.truth.add("most", cert, c.pripid[i], "local_enterprise", variant, kinds)
         self.file.append(rows)
-
-    def _external_holders(self, index: int, ext: dict) -> list[tuple]:
-        """Parcels in a park held by enterprises registered elsewhere (a plant bought before, or instead of, a local
-        subsidiary), written with the holder's USCC: the land bureau's register names them as the deed does."""
-        ctx, rng = self.ctx, self.ctx.rng(10, 1000 + index)
-        parks = [(r, p.name) for r in REGIONS for p in r.parks]
-        rows = []
-        for j in np.flatnonzero(rng.random(len(ext["name"])) < EXTERNAL_LAND_P).tolist():
-            reg, park = parks[int(rng.integers(0, len(parks)))]
-            seq = int(scrambled(np.int64(90_000 + index * 1000 + j % 1000), 10**5, 13))
-            parcel = f"{reg.code}{int(rng.integers(1, 20)):03d}{int(rng.integers(1, 60)):03d}GB{seq:05d}"
-            if not ctx.truth.claim("land", parcel):
-                continue
-            use = "工业用地" if rng.random() < 0.8 else "仓储用地"
-            area = round(float(np.exp(rng.normal(np.log(12_000), 0.6))), 2)
-            start = dt.date(ctx.year - int(rng.integers(0, 8)), int(rng.integers(1, 13)), 1)
-            town = reg.towns[int(rng.integers(0, len(reg.towns)))]
-            street = reg.streets[int(rng.integers(0, len(reg.streets)))]
-            rows.append((parcel, ext["name"][j], ext["uscc"][j], f"{reg.city}{town}{street}以东", use, area, "出让",
-                         park, fmt_date(start, rng.random()), dt.date(start.year + 50, start.month, 1).isoformat()))
-            ctx.truth.add("land", parcel, None, "external_enterprise", "exact")
-        return rows
 
     def close(self) -> None:
         pass

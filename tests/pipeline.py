@@ -59,3 +59,37 @@ def build_and_publish(root: Path, home: Path, instance: dg.DagsterInstance | Non
     resources = {**defs.resources, "settings": LakehouseSettings(home=str(home), sources_root=str(root))}
     return dg.materialize(assets or [warehouse_models, *PUBLISH_ASSETS], resources=resources, instance=instance,
                           raise_on_error=False, run_config=run_config)
+
+
+def warehouse_frame(home: Path, sql: str):
+    """A query of `home`'s build warehouse as a DataFrame, on a read-only connection of its own."""
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def dbt_build(home: Path, select: list[str], env: dict[str, str | None]):
+    """`dbt build --select ...` (models and their tests) on `home`, in a process of its own (dbt keeps its DuckDB
+    connection open in-process), with `env` on top of this one's (a None value unsets the variable)."""
+    import os
+    import subprocess
+    import sys
+
+    from resources.settings import LakehouseSettings
+
+    project = Path(__file__).resolve().parents[1] / "dbt_project"
+    environment = {**os.environ, **LakehouseSettings(home=str(home)).dbt_environment()}
+    for name, value in env.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--select", *select, "--project-dir", str(project),
+         "--profiles-dir", str(project), "--target-path", str(home / "dbt-target"),
+         "--log-path", str(home / "dbt-logs")],
+        env=environment, capture_output=True, text=True, timeout=600)

@@ -10,18 +10,15 @@ stops dbt with the file and the field named. The rule files' loader alone: tests
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from contracts.alerts import CLOSED_STATUSES, RULES_DIR, RULES_ENV, SIGNALS, Rule, load
-from resources.settings import LakehouseSettings
+from tests.pipeline import dbt_build, warehouse_frame
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 ALERT_MODELS = ["ref_alert_rules", "mart_enterprise_alerts", "mart_park_alerts"]
@@ -48,11 +45,7 @@ parameters:
 
 
 def query(home: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
+    return warehouse_frame(home, sql)
 
 
 def month_add(month: dt.date, months: int) -> dt.date:
@@ -252,14 +245,8 @@ def alert_home(default_warehouse, tmp_path_factory) -> Path:
 
 
 def dbt_build_alerts(home: Path, folder: Path) -> subprocess.CompletedProcess:
-    """dbt build of the alert models and their tests on `home`, with the rule files of `folder`, in a process of its
-    own (dbt keeps its DuckDB connection open in-process)."""
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select", *ALERT_MODELS,
-         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")],
-        env={**os.environ, **LakehouseSettings(home=str(home)).dbt_environment(), RULES_ENV: str(folder)},
-        capture_output=True, text=True, timeout=600)
+    """dbt build of the alert models and their tests on `home`, with the rule files of `folder`."""
+    return dbt_build(home, ALERT_MODELS, {RULES_ENV: str(folder)})
 
 
 @pytest.mark.slow

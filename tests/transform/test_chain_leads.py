@@ -9,19 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
+
+from tests.pipeline import warehouse_frame
 
 WEAK_BELOW, PER_NODE = 3, 20  # dbt_project.yml vars chain_lead_weak_below, chain_leads_per_node
 
 
 def query(home: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
+    return warehouse_frame(home, sql)
 
 
 def split(text) -> list[str]:

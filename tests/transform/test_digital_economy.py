@@ -9,17 +9,14 @@ fct_enterprise_year and fct_enterprise_month. A file naming a class GB/T 4754-20
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from resources.settings import LakehouseSettings
+from tests.pipeline import dbt_build, warehouse_frame
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 MODELS = ["digital_economy_core", "ref_digital_economy_classes", "mart_digital_economy"]
@@ -28,22 +25,11 @@ HEADER = ["category_code", "category_name", "middle_code", "middle_name", "small
 
 
 def query(home: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
+    return warehouse_frame(home, sql)
 
 
-def dbt_build(home: Path, classification: Path | None) -> subprocess.CompletedProcess:
-    env = {**os.environ, **LakehouseSettings(home=str(home)).dbt_environment()}
-    env.pop("LAKEHOUSE_DIGITAL_ECONOMY_FILE", None)
-    if classification is not None:
-        env["LAKEHOUSE_DIGITAL_ECONOMY_FILE"] = str(classification)
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select", *MODELS, "--project-dir", str(DBT_PROJECT),
-         "--profiles-dir", str(DBT_PROJECT), "--target-path", str(home / "dbt-target"),
-         "--log-path", str(home / "dbt-logs")], env=env, capture_output=True, text=True, timeout=600)
+def build(home: Path, classification: Path | None) -> subprocess.CompletedProcess:
+    return dbt_build(home, MODELS, {"LAKEHOUSE_DIGITAL_ECONOMY_FILE": str(classification) if classification else None})
 
 
 def write_classification(path: Path, rows: list[dict]) -> Path:
@@ -126,7 +112,7 @@ def test_a_loaded_classification_gives_the_figures_computed_here(default_warehou
                      "middle_name": "测试中类", "small_code": f"{category}01{k:02d}", "small_name": r.name,
                      "industry_code": r.industry_code, "industry_name": r.name,
                      "partial": "*" if partial else ""})
-    done = dbt_build(copy, write_classification(tmp_path / "digital_economy.csv", rows))
+    done = build(copy, write_classification(tmp_path / "digital_economy.csv", rows))
     assert done.returncode == 0, done.stdout[-3000:]
     want = expected(copy, classes)
     got = query(copy, "select * from marts.mart_digital_economy").set_index(["park_code", "fiscal_year"])
@@ -149,7 +135,7 @@ def test_a_loaded_classification_gives_the_figures_computed_here(default_warehou
     # a class GB/T 4754-2017 does not have, and a star written as "maybe": the build fails, naming the tests
     rows[0] = {**rows[0], "industry_code": "3999"}
     rows[2] = {**rows[2], "partial": "maybe"}
-    done = dbt_build(copy, write_classification(tmp_path / "digital_economy.csv", rows))
+    done = build(copy, write_classification(tmp_path / "digital_economy.csv", rows))
     assert done.returncode != 0
     assert "relationships_ref_digital_economy_classes_industry_code" in done.stdout, done.stdout[-3000:]
     assert "not_null_ref_digital_economy_classes_is_partial" in done.stdout

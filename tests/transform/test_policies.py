@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from contracts.policies import POLICIES_DIR, POLICIES_ENV, Policy, load
-from resources.settings import LakehouseSettings
+from tests.pipeline import dbt_build, warehouse_frame
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 POLICY_MODELS = ["ref_policies", "ref_policy_conditions", "policy_profile", "mart_policy_match_conditions",
@@ -68,11 +65,7 @@ conditions:
 
 
 def query(home: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
+    return warehouse_frame(home, sql)
 
 
 def _value(v):
@@ -227,15 +220,8 @@ def policy_home(default_warehouse, tmp_path_factory) -> Path:
 
 
 def dbt_build_policies(home: Path, folder: Path) -> subprocess.CompletedProcess:
-    """dbt build of the policy models and their tests on `home`, with the policy files of `folder`, in a process of
-    its own (dbt keeps its DuckDB connection open in-process)."""
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select", *POLICY_MODELS,
-         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")],
-        env={**os.environ, **LakehouseSettings(home=str(home)).dbt_environment(), POLICIES_ENV: str(folder)},
-        capture_output=True, text=True,
-        timeout=600)
+    """dbt build of the policy models and their tests on `home`, with the policy files of `folder`."""
+    return dbt_build(home, POLICY_MODELS, {POLICIES_ENV: str(folder)})
 
 
 @pytest.mark.slow
