@@ -31,6 +31,7 @@ from assets.landing import store
 from assets.landing.assets import READERS
 from assets.landing.deliveries import discover
 from contracts.sources import DATASETS
+from resources.lake import Lake
 
 from .floors import ENGINE_FORMATS, GBK_METHODS, PARQUET, engine_read
 
@@ -114,14 +115,14 @@ def floor_delivery(con: duckdb.DuckDBPyConnection, ds, path: Path, work: Path, g
 OUTSIDE_LAND = ("file read", "raw archive (SHA-256 + copy)", "reader (decode, parse to Arrow)")
 
 
-def ours_delivery(ds, partition: str, path: Path, lake: Path) -> tuple[int, dict[str, float]]:
+def ours_delivery(ds, partition: str, path: Path, lake: Lake) -> tuple[int, dict[str, float]]:
     """Our landing of one file, as the landing asset does it (fetch_file, then land): rows in, seconds per phase."""
     t: dict[str, float] = defaultdict(float)
     t0 = time.perf_counter()
     data = path.read_bytes()
     t[OUTSIDE_LAND[0]] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    digest, _ = store.archive(lake / "raw", data, path.suffix)
+    digest, _ = store.archive(lake, data, path.suffix)
     t[OUTSIDE_LAND[1]] = time.perf_counter() - t0
     t0 = time.perf_counter()
     raw = READERS[ds.format](path, ds, data)
@@ -143,7 +144,7 @@ def ours_delivery(ds, partition: str, path: Path, lake: Path) -> tuple[int, dict
 def profile(sources: Path, work: Path, only: set[str] | None, files: int | None, gbk: str | None = None,
             floor_only: bool = False) -> list[dict]:
     out = []
-    lake = work / "lake"
+    lake = Lake.at(work / "lake")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:

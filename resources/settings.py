@@ -6,6 +6,9 @@
                             `make run` generates the simulator's default data
     SAMR_DB_URL             S1, the registry database; default: samr/samr.db of the sources root when it exists
     DAGSTER_HOME            the Dagster instance; default: $LAKEHOUSE_HOME/dagster
+    LAKEHOUSE_LAKE_URL      the lake (raw, bronze, quarantine, the published replica): s3://bucket/prefix on an
+                            S3-compatible object store (endpoint and credentials: resources/lake.py); default: the
+                            folder $LAKEHOUSE_HOME/lake
     LAKEHOUSE_WAREHOUSE_MEMORY
                             DuckDB's memory limit for the build (dbt), e.g. 8GB; default: 4GB, or a quarter of the
                             machine's memory where that is more (DuckDB spills past it; two dbt threads share it)
@@ -27,6 +30,7 @@ from pathlib import Path
 import dagster as dg
 
 from contracts.sources import SAMR_SQLITE
+from resources.lake import Lake, configured_url
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_HOME = REPO / "var"
@@ -61,6 +65,7 @@ class LakehouseSettings(dg.ConfigurableResource):
 
     home: str | None = None
     sources_root: str | None = None
+    lake_url: str | None = None  # default: LAKEHOUSE_LAKE_URL, else the folder lake/ of the home
 
     @property
     def home_path(self) -> Path:
@@ -96,8 +101,9 @@ class LakehouseSettings(dg.ConfigurableResource):
         return Path(configured).expanduser().resolve() if configured else instance_dir(self.home_path)
 
     @property
-    def lake_path(self) -> Path:
-        return self.home_path / "lake"
+    def lake(self) -> Lake:
+        """The lake's storage (resources/lake.py): a folder, or a bucket and prefix of an object store."""
+        return Lake.at(self.lake_url or configured_url(self.home_path))
 
     @property
     def warehouse_path(self) -> Path:
@@ -119,8 +125,9 @@ class LakehouseSettings(dg.ConfigurableResource):
         return os.environ.get("LAKEHOUSE_WAREHOUSE_MEMORY") or default_warehouse_memory()
 
     def dbt_environment(self) -> dict[str, str]:
-        """What dbt's profile and sources read with `env_var`: this home and the build's memory limit."""
-        return {"LAKEHOUSE_HOME": str(self.home_path), "LAKEHOUSE_WAREHOUSE_MEMORY": self.warehouse_memory}
+        """What dbt's profile and sources read with `env_var`: this home, the lake and the build's memory limit."""
+        return {"LAKEHOUSE_HOME": str(self.home_path), "LAKEHOUSE_LAKE": self.lake.uri(),
+                "LAKEHOUSE_WAREHOUSE_MEMORY": self.warehouse_memory}
 
     @contextlib.contextmanager
     def exported(self) -> Iterator[None]:
@@ -176,7 +183,7 @@ def prepare_dagster_home(home: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m resources.settings", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["home", "sources-root", "dagster-home", "prepare-dagster-home",
+    parser.add_argument("command", choices=["home", "sources-root", "lake", "dagster-home", "prepare-dagster-home",
                                             "warehouse-memory"])
     args = parser.parse_args(argv)
     settings = LakehouseSettings()
@@ -184,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         print(settings.home_path)
     elif args.command == "sources-root":
         print(settings.sources_path)
+    elif args.command == "lake":
+        print(settings.lake.uri())
     elif args.command == "dagster-home":
         print(settings.dagster_home)
     elif args.command == "warehouse-memory":

@@ -555,7 +555,7 @@ def main() -> int:
                 land_everything(settings, periods, runs, console)
                 for line in build_warehouse(settings, runs, console):
                     console.line(line)
-            console.line(f"lake: {settings.lake_path}  warehouse: {settings.warehouse_path}  "
+            console.line(f"lake: {settings.lake.uri()}  warehouse: {settings.warehouse_path}  "
                          f"published: {settings.published_path}")
             code = 1 if runs.failures else 0
         except (KeyboardInterrupt, Interrupted) as e:

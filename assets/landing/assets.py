@@ -1,13 +1,12 @@
 """Landing assets (group `landing`): one per declared dataset, built from its declaration.
 
-Each asset lands the deliveries of its partitions into `lake/bronze/<source>/<dataset>/` and
-`lake/quarantine/<source>/<dataset>/`, and checks, from the files on disk, that every delivery's
-rows in = rows loaded + rows quarantined.
+Each asset lands the deliveries of its partitions into `bronze/<source>/<dataset>/` and
+`quarantine/<source>/<dataset>/` of the lake (a folder or an object store: resources/lake.py), and checks, from the
+files in the lake, that every delivery's rows in = rows loaded + rows quarantined.
 """
 from __future__ import annotations
 
 import io
-import json
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from contracts.sources import DATASETS, Dataset
+from resources.lake import Lake
 from resources.systems import SourceUnavailable
 
 from . import readers, report, store
@@ -48,7 +48,7 @@ def fetch_file(settings, ds: Dataset, partition: str) -> tuple[readers.RawDelive
         return None
     stat = path.stat()
     data = path.read_bytes()
-    digest, _ = store.archive(settings.lake_path / "raw", data, path.suffix)
+    digest, _ = store.archive(settings.lake, data, path.suffix)
     raw = READERS[ds.format](path, ds, data)
     # the completeness gate compares these with the file still in the root: a changed file has not landed
     raw.file_stat = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
@@ -72,7 +72,7 @@ def fetch_sql(samr, settings, ds: Dataset) -> tuple[readers.RawDelivery, str, st
                                 f"{required_missing}; expected {columns}")
     buf = io.BytesIO()
     pq.write_table(raw, buf, compression="zstd")  # the extract as it came, kept in the raw archive
-    digest, _ = store.archive(settings.lake_path / "raw", buf.getvalue(), ".parquet")
+    digest, _ = store.archive(settings.lake, buf.getvalue(), ".parquet")
     table = pa.table({"_source_row": pa.array(range(1, raw.num_rows + 1), pa.int64()),
                       **{f.name: raw.column(f.source) for f in ds.fields}})
     delivery = readers.RawDelivery(table, missing_optional_columns=[c for c in missing if c not in required_missing])
@@ -83,7 +83,7 @@ def fetch_api(hrss, settings, partition: str) -> tuple[readers.RawDelivery, str,
     pages = hrss.fetch_period(partition)
     if pages is None:
         return None
-    digest, _ = store.archive(settings.lake_path / "raw", b"\n".join(pages), ".jsonl")
+    digest, _ = store.archive(settings.lake, b"\n".join(pages), ".jsonl")
     con = duckdb.connect()
     con.register("pages", pa.table({"page": pa.array(range(len(pages)), pa.int64()),
                                     "body": pa.array([p.decode("utf-8") for p in pages], pa.string())}))
@@ -111,7 +111,7 @@ def fetch_partition(context, ds: Dataset, partition: str):
 def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[LandingResult]:
     """Land the partitions in order. The next delivery is read while the current one is typed and written, so
     the parsing (or the API's latency) overlaps DuckDB's work; a failure stops at its own partition."""
-    settings = context.resources.settings
+    lake = context.resources.settings.lake
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
         upcoming = reader.submit(fetch_partition, context, ds, partitions[0]) if partitions else None
@@ -123,21 +123,21 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
                 results.append(LandingResult(ds.asset_name, partition, "", None, delivered=False))
                 continue
             raw, source, digest = fetched
-            results.append(land(ds, partition, raw, source, digest, settings.lake_path, file_stat=raw.file_stat))
+            results.append(land(ds, partition, raw, source, digest, lake, file_stat=raw.file_stat))
             del raw, fetched
     return results
 
 
-def conservation(lake: Path, ds: Dataset, partitions: list[str]) -> tuple[bool, list[dict]]:
-    """From the files on disk: rows in (recorded at landing) = bronze rows + quarantine rows, per delivery."""
+def conservation(lake: Lake, ds: Dataset, partitions: list[str]) -> tuple[bool, list[dict]]:
+    """From the files in the lake: rows in (recorded at landing) = bronze rows + quarantine rows, per delivery."""
     rows = []
     for p in partitions:
-        record = delivery_record_path(lake, ds, p)
-        if not record.exists():
+        record = delivery_record_path(ds, p)
+        if not lake.exists(record):
             continue
-        rows_in = json.loads(record.read_text(encoding="utf-8"))["rows_in"]
-        loaded = store.parquet_rows(store.partition_file(bronze_dir(lake, ds), p))
-        quarantined = store.parquet_rows(store.partition_file(quarantine_dir(lake, ds), p))
+        rows_in = lake.read_json(record)["rows_in"]
+        loaded = lake.parquet_rows(store.partition_file(bronze_dir(ds), p))
+        quarantined = lake.parquet_rows(store.partition_file(quarantine_dir(ds), p))
         rows.append({"partition": p, "rows_in": rows_in, "loaded": loaded, "quarantined": quarantined,
                      "conserved": rows_in == loaded + quarantined})
     return all(r["conserved"] for r in rows), rows
@@ -161,7 +161,7 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
         key=key,
         group_name="landing",
         description=f"{ds.title}. Landed as delivered (units of the source), typed per the declaration in "
-                    f"contracts/sources.py; rows that cannot be typed go to lake/quarantine/{ds.source}/"
+                    f"contracts/sources.py; rows that cannot be typed go to the lake's quarantine/{ds.source}/"
                     f"{ds.name}/. Grain: one row per source record of each {ds.partitioning} delivery; "
                     f"source record key: {' + '.join(ds.key)}.",
         kinds={"parquet", FORMAT_KINDS[ds.format]},
@@ -174,7 +174,7 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
                   "partitioning": ds.partitioning},
         check_specs=[dg.AssetCheckSpec(CONSERVATION_CHECK, asset=key, blocking=True,
                                        description="every delivery: rows in = rows loaded + rows quarantined, "
-                                                   "counted in the Parquet files on disk"),
+                                                   "counted in the Parquet files in the lake"),
                      dg.AssetCheckSpec(RECOGNISED_CHECK, asset=key,
                                        description=f"warns of every file in {ds.source}/ that is no delivery of the "
                                                    f"contract (an unknown name, an impossible period)" + (
@@ -182,7 +182,7 @@ def build_landing_asset(ds: Dataset) -> dg.AssetsDefinition:
                                                        else ""))],
     )
     def _landing(context):  # (no annotation: a nested function under postponed annotations)
-        lake = context.resources.settings.lake_path
+        lake = context.resources.settings.lake
         ensure_schema_file(lake, ds)
         results = land_partitions(context, ds, list(context.partition_keys) if pdef else [SNAPSHOT])
         for r in results:

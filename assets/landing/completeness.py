@@ -4,10 +4,10 @@ around."""
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from contracts.sources import DATASETS, Dataset
+from resources.lake import Lake
 
 from .deliveries import SNAPSHOT, discover
 from .land import delivery_record_path
@@ -21,12 +21,12 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_gap(sources: Path, lake: Path, ds: Dataset, partition: str, path: Path) -> str | None:
+def file_gap(sources: Path, lake: Lake, ds: Dataset, partition: str, path: Path) -> str | None:
     """Why the file at `path` is not landed as it is now, or None when it is."""
-    record_path = delivery_record_path(lake, ds, partition)
-    if not record_path.exists():
+    record_path = delivery_record_path(ds, partition)
+    if not lake.exists(record_path):
         return "present in the sources root but never landed"
-    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record = lake.read_json(record_path)
     stat = path.stat()
     if record.get("file") == {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}:
         return None
@@ -36,12 +36,12 @@ def file_gap(sources: Path, lake: Path, ds: Dataset, partition: str, path: Path)
     return f"changed since it landed on {record.get('loaded_at')} (a re-delivery that has not landed)"
 
 
-def missing_deliveries(sources: Path, lake: Path, registry_configured: bool) -> list[dict]:
+def missing_deliveries(sources: Path, lake: Lake, registry_configured: bool) -> list[dict]:
     """Every delivery of the root (and the S1 registry, when there is one) that has not landed as it is now."""
     gaps = []
     for ds in DATASETS:
         if ds.format == "sql":
-            if registry_configured and not delivery_record_path(lake, ds, SNAPSHOT).exists():
+            if registry_configured and not lake.exists(delivery_record_path(ds, SNAPSHOT)):
                 gaps.append({"dataset": ds.asset_name, "partition": SNAPSHOT, "delivery": f"S1 table {ds.table}",
                              "problem": "the registry is configured but this table never landed"})
             continue

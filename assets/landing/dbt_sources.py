@@ -10,9 +10,10 @@ import yaml
 from contracts.sources import DATASETS
 
 STAGING = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging"
-# `[!._]*`: DuckDB's `*` also matches the `.`-prefixed files a landing writes before renaming them into place
-LOCATION = ("read_parquet('{{ env_var(\"LAKEHOUSE_HOME\") }}/lake/bronze/%s/{name}/[!._]*.parquet', "
-            "union_by_name = true)")
+# `[!._]*`: DuckDB's `*` also matches the `.`-prefixed files a landing writes before renaming them into place.
+# LAKEHOUSE_LAKE: a folder or an s3:// URL (resources/lake.py), exported with the home by resources/settings.py
+LOCATION = ("read_parquet('{{ env_var(\"LAKEHOUSE_LAKE\", env_var(\"LAKEHOUSE_HOME\") ~ \"/lake\") }}"
+            "/bronze/%s/{name}/[!._]*.parquet', union_by_name = true)")
 
 
 def render(source: str) -> str:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from contracts.sources import Dataset
 from contracts.sql import quote_identifier, quote_literal
+from resources.lake import Lake
 
 from . import readers, store
 from .typing import raw_values_of, typing_statements
@@ -49,25 +49,29 @@ class LandingResult:
         return self.rows_in == self.rows_loaded + self.rows_quarantined
 
 
-def bronze_dir(lake: Path, ds: Dataset) -> Path:
-    return lake / "bronze" / ds.source / ds.name
+def bronze_dir(ds: Dataset) -> str:
+    return f"bronze/{ds.source}/{ds.name}"
 
 
-def quarantine_dir(lake: Path, ds: Dataset) -> Path:
-    return lake / "quarantine" / ds.source / ds.name
+def quarantine_dir(ds: Dataset) -> str:
+    return f"quarantine/{ds.source}/{ds.name}"
 
 
-def delivery_record_path(lake: Path, ds: Dataset, partition: str) -> Path:
-    return bronze_dir(lake, ds) / "_deliveries" / f"{partition}.json"
+def deliveries_dir(ds: Dataset) -> str:
+    return f"{bronze_dir(ds)}/_deliveries"
+
+
+def delivery_record_path(ds: Dataset, partition: str) -> str:
+    return f"{deliveries_dir(ds)}/{partition}.json"
 
 
 EMPTY_FILE = "empty.parquet"
 
 
-def ensure_schema_file(lake: Path, ds: Dataset) -> None:
+def ensure_schema_file(lake: Lake, ds: Dataset) -> None:
     """A zero-row file with the declared columns: a dataset with no delivery yet still reads as a table."""
-    target = bronze_dir(lake, ds) / EMPTY_FILE
-    if target.exists():
+    target = f"{bronze_dir(ds)}/{EMPTY_FILE}"
+    if lake.exists(target):
         return
     con = duckdb.connect()
     cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_identifier(f.name)}" for f in ds.fields)
@@ -75,7 +79,7 @@ def ensure_schema_file(lake: Path, ds: Dataset) -> None:
                                         f"AS _source_row, CAST(NULL AS VARCHAR) AS _delivery_sha256, "
                                         f"CAST(NULL AS TIMESTAMP) AS _loaded_at, "
                                         f"CAST(NULL AS VARCHAR) AS _delivery_partition LIMIT 0",
-                                    target)
+                                    lake, target)
     con.close()
 
 
@@ -119,7 +123,7 @@ def malformed_table(malformed: list[tuple[int | None, str, str]]) -> pa.Table:
     })
 
 
-def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Path,
+def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Lake,
          loaded_at: dt.datetime | None = None, file_stat: dict | None = None) -> LandingResult:
     loaded_at = (loaded_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
     json_source = ds.format in ("jsonl", "api")
@@ -131,21 +135,21 @@ def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha
     bronze_sql = bronze_query(ds, partition, source, sha256, loaded_at)
     quarantine_sql = quarantine_query(ds, partition, source, sha256, loaded_at)
 
-    bronze_path = store.partition_file(bronze_dir(lake, ds), partition)
-    quarantine_path = store.partition_file(quarantine_dir(lake, ds), partition)
+    bronze_path = store.partition_file(bronze_dir(ds), partition)
+    quarantine_path = store.partition_file(quarantine_dir(ds), partition)
     rows_in = raw.table.num_rows + len(raw.malformed)
     # write both beside their targets, then move them in: earlier loads stay intact if anything fails
-    store.write_parquet_atomically(con, bronze_sql, bronze_path)
-    store.write_parquet_atomically(con, quarantine_sql, quarantine_path)
+    store.write_parquet_atomically(con, bronze_sql, lake, bronze_path)
+    store.write_parquet_atomically(con, quarantine_sql, lake, quarantine_path)
     result = LandingResult(
-        ds.asset_name, partition, source, sha256, rows_in, store.parquet_rows(bronze_path),
-        store.parquet_rows(quarantine_path), raw.unknown_columns, raw.missing_optional_columns, raw.notes)
+        ds.asset_name, partition, source, sha256, rows_in, lake.parquet_rows(bronze_path),
+        lake.parquet_rows(quarantine_path), raw.unknown_columns, raw.missing_optional_columns, raw.notes)
     result.quarantine_reasons = dict(con.execute(
         f"SELECT reason, count(*) FROM ({quarantine_sql}) GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall())
     public = [f.name for f in ds.fields if not f.pii][:8]
     result.preview = con.sql(f"SELECT {', '.join(quote_identifier(c) for c in public)} FROM ({bronze_sql}) LIMIT 5"
                              ).to_arrow_table().to_pylist()
-    store.write_json_atomically(delivery_record_path(lake, ds, partition), {
+    lake.put_json(delivery_record_path(ds, partition), {
         "dataset": ds.asset_name, "partition": partition, "source": source, "sha256": sha256,
         "rows_in": result.rows_in, "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
         "unknown_columns": result.unknown_columns, "missing_optional_columns": result.missing_optional_columns,

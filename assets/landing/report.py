@@ -12,6 +12,7 @@ import dagster as dg
 
 from assets.metadata import markdown_table
 from contracts.sources import DATASETS, Dataset
+from resources.lake import Lake
 
 from .land import LandingResult, bronze_dir
 
@@ -60,7 +61,7 @@ def quarantine_reasons(results: list[LandingResult]) -> dict[str, int]:
     return reasons
 
 
-def landing_metadata(ds: Dataset, results: list[LandingResult], lake: Path) -> dict:
+def landing_metadata(ds: Dataset, results: list[LandingResult], lake: Lake) -> dict:
     """Totals over the delivered partitions, one line per partition, and, for a single delivery, its source and a
     preview."""
     delivered = [r for r in results if r.delivered]
@@ -75,7 +76,7 @@ def landing_metadata(ds: Dataset, results: list[LandingResult], lake: Path) -> d
              "in": r.rows_in, "loaded": r.rows_loaded, "quarantined": r.rows_quarantined,
              "unknown columns": ", ".join(r.unknown_columns)} for r in results])),
         "dagster/column_schema": column_schema(ds),
-        "bronze_path": dg.MetadataValue.path(str(bronze_dir(lake, ds))),
+        "bronze_path": dg.MetadataValue.path(lake.uri(bronze_dir(ds))),
     }
     if absent := registry_absent(ds, results):
         metadata["registry"] = absent

@@ -1,63 +1,46 @@
-"""The lake's landing zone: raw archive (content-addressed), bronze and quarantine partitions.
+"""The lake's landing zone: raw archive (content-addressed), bronze and quarantine partitions, on the lake's storage
+(resources/lake.py: a folder or an object store).
 
-Writes go beside the target under a name with a leading `.` and are renamed into place, so a
-reader sees the previous partition or the new one, never half of one. Every reader of the lake
-ignores names starting with `_` or `.`.
+Every file appears whole or not at all (a rename on a folder, one PUT on an object store), so a reader sees the
+previous partition or the new one, never half of one. Every reader of the lake ignores names starting with `_` or
+`.`. Keys are '/'-separated paths under the lake's root.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import uuid
-from pathlib import Path
 
 import duckdb
+
+from resources.lake import Lake
+
+RAW = "raw"
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def archive(raw_dir: Path, data: bytes, suffix: str) -> tuple[str, Path]:
-    """Keep the delivery's bytes under lake/raw/<sha256[:2]>/<sha256><suffix>; never overwritten."""
+def archive(lake: Lake, data: bytes, suffix: str) -> tuple[str, str]:
+    """Keep the delivery's bytes under raw/<sha256[:2]>/<sha256><suffix>; never overwritten."""
     digest = sha256_bytes(data)
-    target = raw_dir / digest[:2] / f"{digest}{suffix}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    return digest, target
+    key = f"{RAW}/{digest[:2]}/{digest}{suffix}"
+    if not lake.exists(key):
+        lake.put_bytes(key, data)
+    return digest, key
 
 
-def partition_file(base: Path, partition: str) -> Path:
-    return base / f"{partition}.parquet"
+def partition_file(folder: str, partition: str) -> str:
+    return f"{folder}/{partition}.parquet"
 
 
 # zstd at its fastest level: files about 5% larger than at its default (3), written in two thirds of the time
 PARQUET_OPTIONS = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
 
 
-def write_parquet_atomically(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.parquet")
+def write_parquet_atomically(con: duckdb.DuckDBPyConnection, query: str, lake: Lake, key: str) -> None:
+    scratch = lake.scratch(key)
     try:
-        con.execute(f"COPY ({query}) TO $path {PARQUET_OPTIONS}", {"path": tmp.as_posix()})
-        os.replace(tmp, target)
+        con.execute(f"COPY ({query}) TO $path {PARQUET_OPTIONS}", {"path": scratch.as_posix()})
+        lake.commit(scratch, key)
     finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_json_atomically(target: Path, payload: dict) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, target)
-
-
-def parquet_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows if path.exists() else 0
+        lake.discard(scratch)

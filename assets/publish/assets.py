@@ -14,7 +14,6 @@ was. dbt tests failing do not by themselves stop a downstream Python asset (Dags
 """
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -24,12 +23,13 @@ from assets.landing.assets import asset_key as landing_key
 from assets.landing.assets import conservation
 from assets.landing.completeness import missing_deliveries
 from assets.landing.deliveries import SNAPSHOT
-from assets.landing.land import bronze_dir
+from assets.landing.land import deliveries_dir
 from assets.transform.assets import WAREHOUSE_POOL, warehouse_models
 from contracts.published import PUBLISHED, Published
 from contracts.sources import DATASETS
+from resources.lake import Lake
 
-from . import changes, gates, parks, pii, store
+from . import changes, gates, parks, pii, replica, store
 from .gates import COMPLETE_CHECK, GATES, GX_CHECK, PII_CHECK, UPSTREAM_CHECK, table_schema
 
 OWNERS = ["team:data-engineering"]
@@ -55,20 +55,20 @@ def run_version(context) -> str:
     return store.version_id(when, context.run.run_id)
 
 
-def deliveries(lake: Path) -> list[dict]:
+def deliveries(lake: Lake) -> list[dict]:
     """Every landed delivery (file, table extract or API period) the warehouse was built from."""
     out = []
     for ds in DATASETS:
-        for record in sorted((bronze_dir(lake, ds) / "_deliveries").glob("*.json")):
-            d = json.loads(record.read_text(encoding="utf-8"))
+        for name in lake.files(deliveries_dir(ds), ".json"):
+            d = lake.read_json(f"{deliveries_dir(ds)}/{name}")
             out.append({k: d.get(k) for k in ("dataset", "partition", "source", "sha256", "rows_in", "loaded_at")})
     return out
 
 
-def landing_conservation(lake: Path) -> list[str]:
+def landing_conservation(lake: Lake) -> list[str]:
     failures = []
     for ds in DATASETS:
-        partitions = [r.stem for r in (bronze_dir(lake, ds) / "_deliveries").glob("*.json")]
+        partitions = [name.removesuffix(".json") for name in lake.files(deliveries_dir(ds), ".json")]
         ok, rows = conservation(lake, ds, partitions)
         failures += [f"{landing_key(ds).to_user_string()} {r['partition']}: {r['rows_in']} in, {r['loaded']} loaded "
                      f"+ {r['quarantined']} quarantined" for r in rows if not r["conserved"]]
@@ -150,10 +150,10 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
     settings = context.resources.settings
     published = settings.published_path
     version = run_version(context)
-    gaps = missing_deliveries(settings.sources_path, settings.lake_path, settings.samr_url() is not None)
+    gaps = missing_deliveries(settings.sources_path, settings.lake, settings.samr_url() is not None)
     accepted, blocking = gates.split_gaps(gaps + failed_landing_attempts(context.instance), config.accept_gaps)
     provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
-                  "deliveries": deliveries(settings.lake_path), "accepted_gaps": accepted}
+                  "deliveries": deliveries(settings.lake), "accepted_gaps": accepted}
     con = duckdb.connect()
     con.execute(gates.attach_sql(settings.warehouse_path))
     staged: dict[str, tuple[Path, dict]] = {}
@@ -172,7 +172,7 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
         con.close()
 
     dbt_checked, dbt_failed = failed_dbt_tests(context.instance)
-    not_conserved = landing_conservation(settings.lake_path)
+    not_conserved = landing_conservation(settings.lake)
     for p in PUBLISHED:
         folder, manifest = staged[p.name]
         previous = store.current_manifest(published, p.name)
@@ -217,6 +217,11 @@ def published_extracts(context: dg.AssetExecutionContext, config: PublicationCon
     removed, removed_releases = store.retain(published, config.keep_versions)
     # then each park's (the whole extract passed the gate; a park's rows are a part of it)
     by_park = parks.publish(published, version, checks, config.keep_versions)
+    # then the object store's replica, its pointer last (a lake on S3 only: assets/publish/replica.py)
+    replicated = replica.replicate_all(published, settings.lake) if settings.lake.remote else {}
+    for prefix, done in replicated.items():
+        context.log.info(f"replica {settings.lake.uri(prefix)}: release {done['release']}, {done['uploaded']} "
+                         f"folder(s) uploaded, {done['deleted']} removed")
     for p in PUBLISHED:
         folder = store.version_dir(published, p.name, version)
         yield dg.MaterializeResult(asset_key=published_key(p), metadata={
@@ -230,7 +235,9 @@ def published_extracts(context: dg.AssetExecutionContext, config: PublicationCon
             **{f"rows_{kind}": manifests[p.name]["changes"][kind] for kind in changes.KINDS},
             "change_set": dg.MetadataValue.path(str(changes.change_set_dir(published, p.name, previous[p.name],
                                                                             version))),
-            "parks_published": len(by_park)})
+            "parks_published": len(by_park),
+            **({"replica": dg.MetadataValue.path(settings.lake.uri(f"{replica.PUBLISHED_PREFIX}/{p.name}"))}
+               if replicated else {})})
     path = published / store.ANALYTICS
     yield dg.MaterializeResult(asset_key=ANALYTICS_KEY, metadata={
         "path": dg.MetadataValue.path(str(path)), "version": version, "releases_removed": len(removed_releases),
@@ -246,9 +253,12 @@ class RollbackConfig(dg.Config):
 
 @dg.op(required_resource_keys={"settings"})
 def rollback_op(context: dg.OpExecutionContext, config: RollbackConfig):
-    published = context.resources.settings.published_path
+    settings = context.resources.settings
+    published = settings.published_path
     done = store.rollback(published, config.version, config.datasets or None)
     rolled_parks = parks.rollback(published, config.version, config.datasets or None)
+    if settings.lake.remote:
+        replica.replicate_all(published, settings.lake)
     context.log.info(f"current -> {config.version} for {', '.join(done)}; analytics.duckdb rebuilt; "
                      f"{len(rolled_parks)} parks rolled back too")
     for name in done:

@@ -358,7 +358,8 @@ def main() -> None:
     parser.add_argument("--dataset", action="append", help="default: every published dataset")
     parser.add_argument("--home", help="a lakehouse home (default: LAKEHOUSE_HOME, else the repository's var/)")
     args = parser.parse_args()
-    published = LakehouseSettings(home=args.home).published_path
+    settings = LakehouseSettings(home=args.home)
+    published = settings.published_path
     if args.command == "list":
         for p in PUBLISHED:
             current = current_version(published, p.name)
@@ -370,6 +371,10 @@ def main() -> None:
 
     done = rollback(published, args.version, args.dataset)
     rolled_parks = parks.rollback(published, args.version, args.dataset)
+    if settings.lake.remote:
+        from . import replica
+
+        replica.replicate_all(published, settings.lake)
     print(f"current -> {args.version} for {', '.join(done)}; analytics.duckdb rebuilt; {len(rolled_parks)} parks "
           "rolled back too")
 

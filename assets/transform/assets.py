@@ -152,6 +152,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settin
     """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks)."""
     check_rule_files()
     events, error = [], None
+    settings.home_path.mkdir(parents=True, exist_ok=True)  # with the lake on an object store, nothing made it yet
     with settings.exported():  # dbt's profile and sources read LAKEHOUSE_HOME: this run's home, default or not
         invocation = dbt.cli(["build"], context=context)
     try:

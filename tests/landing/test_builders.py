@@ -25,6 +25,7 @@ from assets.landing.land import (
 )
 from assets.landing.typing import typing_statements
 from contracts.sources import CNIPA_PATENTS, DATASETS, SAMR_CHANGES, SAMR_ENTITIES, TAX_RETURNS
+from resources.lake import Lake
 
 TAX_HEADER = "纳税人识别号,纳税人名称,所属期,增值税,企业所得税,其他税费,税收合计,销售收入,主管税务机关"
 GOOD = "91330782MA2JXXXX1Q,义乌市新星饰品有限公司,202406,100,20,5,125,1000,义乌税务"
@@ -138,7 +139,7 @@ def test_no_malformed_rows_is_an_empty_relation_of_the_quarantine_shape():
 @pytest.fixture()
 def landed(tmp_path) -> tuple[Path, list[LandingResult]]:
     """Two real tax deliveries landed into a temporary lake, and a month that had none."""
-    lake = tmp_path / "lake"
+    lake = Lake.at(tmp_path / "lake")
     june = land(TAX_RETURNS, "2024-06", tax_delivery(GOOD + ",补报", "91330782MA2JXXXX1Q,甲,202406,abc,0,0,0,0,义乌,",
                                                      header=TAX_HEADER + ",备注"),
                 "tax/税收_202406.csv", "a" * 64, lake, loaded_at=LOADED)
@@ -159,7 +160,7 @@ def test_one_delivery_shows_its_source_and_a_preview(landed):
     assert md["source"] == "tax/税收_202406.csv" and md["delivery_sha256"] == "a" * 64
     assert "义乌市新星饰品有限公司" in md["preview"] and md["unknown_columns"] == "备注"
     assert md["quarantine_reasons"] == {"增值税 (vat): 'abc' is not a number (amount)": 1}
-    assert md["bronze_path"] == str(lake / "bronze" / "tax" / "returns") and "registry" not in md
+    assert md["bronze_path"] == lake.local_path("bronze/tax/returns").as_posix() and "registry" not in md
 
 
 def test_several_deliveries_are_summed_and_listed(landed):
@@ -182,7 +183,7 @@ def test_several_deliveries_are_summed_and_listed(landed):
 def test_a_registry_that_is_not_there_is_said_not_failed(tmp_path):
     nothing = [LandingResult(SAMR_ENTITIES.asset_name, "snapshot", "", None, delivered=False)]
     assert report.registry_absent(SAMR_ENTITIES, nothing) == report.NO_REGISTRY
-    assert values(report.landing_metadata(SAMR_ENTITIES, nothing, tmp_path))["registry"] == report.NO_REGISTRY
+    assert values(report.landing_metadata(SAMR_ENTITIES, nothing, Lake.at(tmp_path)))["registry"] == report.NO_REGISTRY
     assert report.registry_absent(TAX_RETURNS, [LandingResult("tax_returns", "2024-06", "", None, delivered=False)]) \
         is None
 
@@ -192,7 +193,7 @@ def test_conservation_result_fails_when_a_file_on_disk_lost_rows(landed):
     partitions = [r.partition for r in results if r.delivered]
     ok = report.conservation_result(*conservation(lake, TAX_RETURNS, partitions))
     assert ok.passed and ok.check_name == report.CONSERVATION_CHECK and ok.metadata["deliveries_checked"].value == 2
-    (quarantine_dir(lake, TAX_RETURNS) / "2024-07.parquet").unlink()
+    lake.local_path(f"{quarantine_dir(TAX_RETURNS)}/2024-07.parquet").unlink()
     lost = report.conservation_result(*conservation(lake, TAX_RETURNS, partitions))
     assert not lost.passed and lost.severity == dg.AssetCheckSeverity.ERROR
     assert "| 2024-07 | 2 | 1 | 0 | False |" in lost.metadata["deliveries"].value

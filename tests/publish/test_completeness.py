@@ -10,6 +10,7 @@ import pytest
 from assets.landing.completeness import missing_deliveries
 from assets.publish import store
 from assets.publish.assets import COMPLETE_CHECK, PUBLISH_ASSETS
+from resources.lake import Lake
 from tests.landing.helpers import failure, land
 from tests.pipeline import build_and_publish, build_warehouse, land_everything
 
@@ -36,7 +37,7 @@ def test_a_delivery_that_failed_to_land_blocks_publication(published_root):
     root, home = published_root
     published = home / "published"
     before = {p: store.current_version(published, p) for p in ("dim_enterprise", "xref_source_record")}
-    assert missing_deliveries(root, home / "lake", True) == []
+    assert missing_deliveries(root, Lake.at(home / "lake"), True) == []
 
     # a new month arrives in UTF-8 instead of GBK: its landing fails with a clear message
     months = sorted((root / "tax").glob("税收_*.csv"))
@@ -68,8 +69,9 @@ def test_a_redelivery_that_did_not_land_is_a_gap(published_root):
     original = month.read_bytes()
     month.write_bytes(original.replace(b"\n", b"\r\n"))  # corrected file, same name, not landed yet
     try:
-        [gap] = missing_deliveries(root, home / "lake", True)
+        [gap] = missing_deliveries(root, Lake.at(home / "lake"), True)
         assert gap["delivery"] == f"tax/{month.name}" and gap["problem"].startswith("changed since it landed")
     finally:
         month.write_bytes(original)
-    assert missing_deliveries(root, home / "lake", True) == []  # same content again: a copy's new mtime is fine
+    # same content again: a copy's new mtime is fine
+    assert missing_deliveries(root, Lake.at(home / "lake"), True) == []
