@@ -188,6 +188,21 @@ def test_rollback_from_the_command_line_moves_the_stores_pointer(s3_world):
     assert "test-secret" not in shown.stdout + out.stdout + out.stderr
 
 
+def test_local_retention_is_mirrored_on_the_store_never_past_the_pointer(s3_world):
+    root, home, lake, _, _ = s3_world
+    published = home / "published"
+    store.retain(published, 1)  # the newest version and the current one (rolled back to the oldest above) stay
+    replica.replicate_all(published, lake)
+    pointer = replica.pointer(lake)
+    for p in PUBLISHED:
+        local = set(store.versions(published, p.name))
+        remote = {d.base_name.removeprefix("v=") for d in lake.fs.get_file_info(
+            pafs.FileSelector(lake.key(f"published/{p.name}"), recursive=False))
+            if d.type == pafs.FileType.Directory and d.base_name.startswith("v=")}
+        assert remote == local and pointer["versions"][p.name] in remote, p.name
+        assert replica.read_current(lake, p.name).num_rows == store.current_manifest(published, p.name)["row_count"]
+
+
 def test_a_lake_url_that_cannot_be_used_says_what_was_expected():
     with pytest.raises(LakeError, match=r"LAKEHOUSE_LAKE_URL='ftp://host/x': expected s3://bucket\[/prefix\]"):
         Lake.at("ftp://host/x")
