@@ -1,8 +1,9 @@
 """Validate a staged extract with its Great Expectations suite, in DuckDB (nothing is pulled into pandas).
 
 The suite (data_quality/suites/<dataset>.json) runs against a GX SQL datasource on an in-memory DuckDB whose
-query asset reads the staged Parquet files, so every metric is a DuckDB aggregate over the files. Data Docs are
-rebuilt on every validation under LAKEHOUSE_HOME/gx (runtime state, not the repo).
+query asset reads the staged Parquet files, so every metric is a DuckDB aggregate over the files. Data Docs (under
+LAKEHOUSE_HOME/gx: runtime state, not the repo) are built for each validation, or, for the gate's many, once for all
+of them (`build_docs`): GX renders the whole site's templates on every build.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Outcome:
     evaluated: int
     failures: list[dict] = field(default_factory=list)
     docs_url: str | None = None
+    result_id: object = None  # GX's identifier of the validation result (its Data Docs page)
 
     def summary(self) -> str:
         if self.success:
@@ -57,7 +59,8 @@ def _observed(result: dict) -> object:
         (v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
 
 
-def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Outcome:
+def validate(name: str, files_glob: str, parameters: dict, gx_home: Path, docs: bool = True) -> Outcome:
+    """`docs=False`: the Data Docs page is left for `build_docs`, which builds those of several validations at once."""
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -91,7 +94,7 @@ def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Out
         gx.ValidationDefinition(name=f"{name}_staged", data=batch, suite=suite))
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
         name=f"{name}_gate", validation_definitions=[definition],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs else [],
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}))
     with buffered_duckdb_results():
         run = checkpoint.run(expectation_parameters=parameters)
@@ -106,7 +109,15 @@ def validate(name: str, files_glob: str, parameters: dict, gx_home: Path) -> Out
                 "observed": _observed(d),
                 "sample": (d.get("result") or {}).get("partial_unexpected_list", [])[:SAMPLE_ROWS],
             })
-    identifier = next(iter(run.run_results))
-    urls = context.get_docs_sites_urls(resource_identifier=identifier)
+    outcome.result_id = next(iter(run.run_results))
+    urls = context.get_docs_sites_urls(resource_identifier=outcome.result_id)
     outcome.docs_url = urls[0]["site_url"] if urls else None
     return outcome
+
+
+def build_docs(gx_home: Path, outcomes: list[Outcome]) -> None:
+    """The Data Docs pages of these validations (and the site's index), in one build."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=str(gx_home))
+    context.build_data_docs(resource_identifiers=[o.result_id for o in outcomes if o.result_id is not None])

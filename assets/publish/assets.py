@@ -145,7 +145,7 @@ class GateConfig(dg.Config):
     description="Stage every published extract and gate it (write and audit of write-audit-publish).",
 )
 def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
-    from data_quality.validate import row_count_bounds, validate
+    from data_quality.validate import build_docs, row_count_bounds, validate
 
     settings = context.resources.settings
     published = settings.published_path
@@ -173,11 +173,17 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
 
     dbt_checked, dbt_failed = failed_dbt_tests(context.instance)
     not_conserved = landing_conservation(settings.lake)
+    validated = {}
     for p in PUBLISHED:
         folder, manifest = staged[p.name]
         previous = store.current_manifest(published, p.name)
         bounds = row_count_bounds(previous["row_count"] if previous else None, p.row_count_tolerance, p.allow_empty)
-        outcome = validate(p.name, str(folder / "*.parquet"), bounds, settings.home_path / "gx")
+        validated[p.name] = (validate(p.name, str(folder / "*.parquet"), bounds, settings.home_path / "gx",
+                                      docs=False), bounds, previous)
+    build_docs(settings.home_path / "gx", [outcome for outcome, _, _ in validated.values()])
+    for p in PUBLISHED:
+        folder, manifest = staged[p.name]
+        outcome, bounds, previous = validated[p.name]
         context.log.info(outcome.summary())
         yield gates.gx_result(staged_key(p), outcome, bounds, previous)
         yield gates.pii_result(staged_key(p), pii.scan(folder), len(manifest["files"]))
