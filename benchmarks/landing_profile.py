@@ -162,7 +162,7 @@ def profile(sources: Path, work: Path, only: set[str] | None, files: int | None,
                     row["ours_s"] = round(sum(phases.values()), 3)
                     row["phases_s"] = {k: round(v, 3) for k, v in phases.items()}
                     line += f"  ours {row['ours_s']:6.2f} s  ({row['ours_s'] / floor:.2f}x)"
-                    shutil.rmtree(lake)
+                    shutil.rmtree(lake.local_path(""))
                 print(line, flush=True)
                 out.append(row)
             con.close()
