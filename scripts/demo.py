@@ -356,6 +356,13 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
     if published_now:
         out.append(change_feed_line(materialized, published))
         out.append(parks_line(published, versions))
+    if settings.lake.remote:  # the replica consumers of the object store read (assets/publish/replica.py)
+        from assets.publish import replica
+
+        named = replica.pointer(settings.lake)
+        out.append(f"object store: {settings.lake.uri(replica.PUBLISHED_PREFIX)}/{replica.POINTER} names release "
+                   f"{named['release'] if named else 'none'}" + (" (the same as here)" if named and named["release"]
+                                                                  == store.current_release(published) else ""))
     import duckdb
 
     policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
