@@ -50,13 +50,16 @@ def ensure_sources(root: Path, enterprises: int, seed: int) -> dict:
 
 
 # configured by the benchmark (the home and the root) or derived from them by resources/settings.py: none is inherited
-CONFIG = ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "SAMR_DB_URL", "DAGSTER_HOME", "HRSS_API_BASE_URL",
-          "HRSS_API_TOKEN", "VIRTUAL_ENV")
+CONFIG = ("LAKEHOUSE_HOME", "LAKEHOUSE_SOURCES_ROOT", "LAKEHOUSE_LAKE_URL", "LAKEHOUSE_LAKE", "SAMR_DB_URL",
+          "DAGSTER_HOME", "HRSS_API_BASE_URL", "HRSS_API_TOKEN", "VIRTUAL_ENV")
 
 
 def _env(home: Path, root: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in CONFIG}
-    env.update({**LakehouseSettings(home=str(home)).dbt_environment(), "LAKEHOUSE_SOURCES_ROOT": str(root),
+    # the lake in the home, removed with it before each size (never a configured object store)
+    lake = str(home / "lake")
+    env.update({**LakehouseSettings(home=str(home), lake_url=lake).dbt_environment(),
+                "LAKEHOUSE_SOURCES_ROOT": str(root),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
     return env
 

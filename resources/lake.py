@@ -7,9 +7,12 @@
                             the credentials, read from the environment by pyarrow's S3 client; never in a URL or a log
 
 Everything the pipeline keeps in the lake goes through one `Lake`: keys are '/'-separated paths under its root. A
-write becomes visible whole or not at all: on a folder, a file is written under a `.`-prefixed name and renamed into
-place; on an object store, one PUT is atomic by itself (an object is never seen half-written), so files are written
-locally and uploaded to their final key. DuckDB reads the lake by `uri()`: a path, or an s3:// URL that
+write becomes visible whole or not at all, and never replaces what was there with less: on a folder, a file is
+written under a `.`-prefixed name and renamed into place; on an object store, it is uploaded under a `.`-prefixed
+key beside its target, then copied to the target server-side (a copy is atomic at its destination: readers see the
+old object or the new one) and the upload deleted. An upload cut short (an interrupt, a lost connection) leaves at
+most a hidden key that every reader ignores: pyarrow completes an output stream even when an exception unwinds it,
+so a stream is never opened on a final key. DuckDB reads the lake by `uri()`: a path, or an s3:// URL that
 `register_with()` routes through pyarrow's S3 client (DuckDB 2.0 has no httpfs).
 """
 from __future__ import annotations
@@ -38,8 +41,8 @@ def s3_filesystem() -> pafs.S3FileSystem:
     options: dict = {"region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
     if endpoint:
         parsed = urlparse(endpoint)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise LakeError(f"AWS_ENDPOINT_URL={endpoint!r}: expected http(s)://host[:port]")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.username or parsed.password:
+            raise LakeError("AWS_ENDPOINT_URL: expected http(s)://host[:port], without credentials")
         options.update(endpoint_override=parsed.netloc, scheme=parsed.scheme)
     return pafs.S3FileSystem(**options)
 
@@ -55,14 +58,17 @@ class Lake:
     @classmethod
     def at(cls, url_or_path: str | Path) -> Lake:
         text = str(url_or_path).strip()
-        if text.startswith("s3://"):
+        if "://" in text:
             parsed = urlparse(text)
-            if not parsed.netloc:
-                raise LakeError(f"{LAKE_URL_ENV}={text!r}: expected s3://bucket[/prefix]")
+            # the value is not echoed: a URL may carry credentials
+            if parsed.username or parsed.password:
+                raise LakeError(f"{LAKE_URL_ENV}: credentials in the URL are refused; expected s3://bucket[/prefix], "
+                                "with the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            if parsed.scheme != "s3" or not parsed.netloc:
+                raise LakeError(f"{LAKE_URL_ENV}: a {parsed.scheme or 'schemeless'} URL; expected s3://bucket[/prefix] "
+                                "or a folder")
             root = "/".join(filter(None, [parsed.netloc, parsed.path.strip("/")]))
             return cls(s3_filesystem(), root, remote=True)
-        if "://" in text:
-            raise LakeError(f"{LAKE_URL_ENV}={text!r}: expected s3://bucket[/prefix] or a folder")
         return cls(pafs.LocalFileSystem(), Path(text).expanduser().resolve().as_posix(), remote=False)
 
     # -- names -----------------------------------------------------------------------------------------------------
@@ -119,12 +125,30 @@ class Lake:
         """Move a finished scratch file to `rel` in one step a reader cannot see half of."""
         try:
             if self.remote:
-                with scratch.open("rb") as src, self.fs.open_output_stream(self.key(rel)) as dst:
-                    shutil.copyfileobj(src, dst, 8 << 20)
+                self.upload(scratch, rel)
             else:
                 os.replace(scratch, self.local_path(rel))
         finally:
             self.discard(scratch)
+
+    def upload(self, local: Path, rel: str) -> None:
+        """A local file's bytes to `rel` (an object store): uploaded aside, then copied into place."""
+        with local.open("rb") as src:
+            self._put_aside(rel, lambda dst: shutil.copyfileobj(src, dst, 8 << 20))
+
+    def _put_aside(self, rel: str, write) -> None:
+        final = self.key(rel)
+        head, _, name = final.rpartition("/")
+        aside = f"{head}/.{name}.{uuid.uuid4().hex}"
+        try:
+            with self.fs.open_output_stream(aside) as dst:
+                write(dst)
+            self.fs.copy_file(aside, final)
+        finally:
+            try:
+                self.fs.delete_file(aside)
+            except OSError:
+                pass  # never written, or the store is unreachable: a hidden key every reader ignores
 
     def discard(self, scratch: Path) -> None:
         scratch.unlink(missing_ok=True)
@@ -133,8 +157,7 @@ class Lake:
 
     def put_bytes(self, rel: str, data: bytes) -> None:
         if self.remote:
-            with self.fs.open_output_stream(self.key(rel)) as f:
-                f.write(data)
+            self._put_aside(rel, lambda dst: dst.write(data))
             return
         scratch = self.scratch(rel)
         scratch.write_bytes(data)

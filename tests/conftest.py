@@ -10,6 +10,10 @@ import pytest
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# a shell configured for a deployment must not point the tests at it: tests/s3.py and tests/pg.py set these where needed
+for _name in ("LAKEHOUSE_LAKE_URL", "LAKEHOUSE_LAKE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+              "AWS_SESSION_TOKEN", "LAKEHOUSE_DAGSTER_PG_URL"):
+    os.environ.pop(_name, None)
 
 SMALL = dict(enterprises=1500, seed=7, year=2025, months=3)
 ROOT = Path(__file__).resolve().parents[1]

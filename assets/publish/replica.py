@@ -3,17 +3,24 @@ storage: a replica of each published root (the whole extract, and each park's), 
 
     <lake>/published/<dataset>/v=<version>/part-N.parquet + _manifest.json    written once, the manifest last
     <lake>/published/<dataset>/changes/<from>_to_<to>/part-0.parquet + ...   the change feed, the same way
-    <lake>/published/_current.json                                            the pointer: written last, one PUT
+    <lake>/published/_current.json                                            the pointer: written last
     <lake>/published/parks/<park_code>/...                                    each park's, the same way
 
 A consumer reads `_current.json`, then the manifest of each version it names, then the files that manifest lists
-(`read_current`). Every version folder is complete before a pointer names it, and the pointer is one object (a PUT
-is atomic: an object is never seen half-written), so a reader sees the release before or the one after, never half
-of one; a run killed while replicating leaves the old pointer, and the next replication finishes the job (every
+(`read_current`). Every version folder is complete before a pointer names it, and the pointer is one object,
+replaced whole (resources/lake.py: uploaded aside, copied into place), so a reader sees the release before or the one
+after, never half of one; a run killed while replicating leaves the old pointer, and the next replication (a
+publication, a rollback or `replica sync`) finishes the job (every
 step is idempotent: a version whose manifest is there is complete and is not written again). Local retention is
 mirrored: a version or change set gone from the local root is deleted here, after the pointer has moved past it.
 
-Command line: python -m assets.publish.replica show [--park CODE]   (the pointer and its manifests' row counts)
+A lake belongs to one lakehouse home: each pointer records the published root it was replicated from, and a
+replication from another root is refused (its retention would delete the other home's versions).
+
+Command line:
+    python -m assets.publish.replica show [--park CODE]   the pointer and its manifests' row counts
+    python -m assets.publish.replica sync                 the store brought up to the local releases (after a
+                                                          replication that failed, when no publication follows)
 """
 from __future__ import annotations
 
@@ -59,9 +66,7 @@ def _upload_folder(lake: Lake, folder: Path, key: str) -> bool:
     files = sorted(f for f in folder.iterdir()
                    if f.is_file() and not f.name.startswith(".") and f.name != store.MANIFEST)
     for f in files:
-        with f.open("rb") as src, lake.fs.open_output_stream(lake.key(f"{key}/{f.name}")) as dst:
-            while block := src.read(8 << 20):
-                dst.write(block)
+        lake.upload(f, f"{key}/{f.name}")
     lake.put_bytes(f"{key}/{store.MANIFEST}", (folder / store.MANIFEST).read_bytes())
     return True
 
@@ -79,13 +84,17 @@ def replicate(root: Path, lake: Lake, prefix: str) -> dict:
     release = store.current_release(root)
     if release is None:
         return {"release": None, "uploaded": 0, "deleted": 0}
+    named = pointer_at(lake, prefix)
+    if named and named.get("published_root") not in (None, str(root)):
+        raise ReplicaError(f"{lake.uri(f'{prefix}/{POINTER}')} was replicated from {named['published_root']}, not "
+                           f"{root}: a lake belongs to one lakehouse home (set LAKEHOUSE_LAKE_URL per home)")
     record = json.loads((store.release_dir(root, release) / store.RELEASE_RECORD).read_text(encoding="utf-8"))
     local = _folders(root)
     uploaded = sum(_upload_folder(lake, f, f"{prefix}/{f.relative_to(root).as_posix()}") for f in local)
     versions = record["versions"]
     lake.put_json(f"{prefix}/{POINTER}", {  # the commit point
         "release": record["release"], "reason": record.get("reason"), "versions": versions,
-        "manifests": {n: f"{n}/v={v}/{store.MANIFEST}" for n, v in versions.items()},
+        "manifests": {n: f"{n}/v={v}/{store.MANIFEST}" for n, v in versions.items()}, "published_root": str(root),
         "replicated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
     kept = {f.relative_to(root).as_posix() for f in local} | {f"{n}/v={v}" for n, v in versions.items()}
     deleted = 0
@@ -108,9 +117,13 @@ def replicate_all(published: Path, lake: Lake) -> dict[str, dict]:
     return out
 
 
-def pointer(lake: Lake, park: str | None = None) -> dict | None:
-    key = f"{prefix_of(park)}/{POINTER}"
+def pointer_at(lake: Lake, prefix: str) -> dict | None:
+    key = f"{prefix}/{POINTER}"
     return lake.read_json(key) if lake.exists(key) else None
+
+
+def pointer(lake: Lake, park: str | None = None) -> dict | None:
+    return pointer_at(lake, prefix_of(park))
 
 
 def current_manifest(lake: Lake, name: str, park: str | None = None) -> dict | None:
@@ -145,10 +158,18 @@ def main() -> None:
     from resources.settings import LakehouseSettings
 
     parser = argparse.ArgumentParser(description="The published extracts' replica on the lake's object store.")
-    parser.add_argument("command", choices=["show"])
-    parser.add_argument("--park", help="a park's replica (default: the whole extract)")
+    parser.add_argument("command", choices=["show", "sync"])
+    parser.add_argument("--park", help="show: a park's replica (default: the whole extract)")
     args = parser.parse_args()
-    lake = LakehouseSettings().lake
+    settings = LakehouseSettings()
+    lake = settings.lake
+    if args.command == "sync":
+        if not lake.remote:
+            raise SystemExit(f"the lake is the folder {lake.uri()}: nothing to replicate (set LAKEHOUSE_LAKE_URL)")
+        for prefix, done in replicate_all(settings.published_path, lake).items():
+            print(f"{lake.uri(prefix)}: release {done['release']}, {done['uploaded']} folder(s) uploaded, "
+                  f"{done['deleted']} removed")
+        return
     named = pointer(lake, args.park)
     if named is None:
         raise SystemExit(f"{lake.uri(prefix_of(args.park))}: nothing published there")

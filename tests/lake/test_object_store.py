@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,8 +92,7 @@ def test_the_warehouse_is_built_from_the_object_store(s3_world):
     assert built.success
     truth = [e for e in built.get_asset_check_evaluations() if e.check_name == "links_match_ground_truth"]
     assert truth and all(e.passed for e in truth)  # precision and recall as on a local lake
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    lake.register_with(con)  # the staging views read bronze where it is
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)  # tables: no S3 client needed to read them
     try:
         rows = con.execute("select count(*) from staging.stg_samr__entities").fetchone()[0]
     finally:
@@ -161,10 +162,12 @@ def test_readers_see_the_old_release_or_the_new_one_never_half(s3_world, monkeyp
     assert replica.pointer(lake) == old
     assert {p.name: replica.read_current(lake, p.name).num_rows for p in PUBLISHED} == old_rows
 
-    # the next replication (here the operator's rollback of nothing: a replication on its own) finishes the job
+    # the operator's `replica sync` (no publication follows) finishes the job
     monkeypatch.setattr(replica, "_upload_folder", real_upload)
-    done = replica.replicate_all(published, lake)
-    assert done[replica.prefix_of()]["release"] == new_release
+    synced = subprocess.run([sys.executable, "-m", "assets.publish.replica", "sync"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "LAKEHOUSE_HOME": str(home)})
+    assert synced.returncode == 0, synced.stderr
+    assert f"s3://{BUCKET}/lake/published: release {new_release}" in synced.stdout
     assert replica.pointer(lake)["release"] == new_release
     for p in PUBLISHED:
         assert replica.read_current(lake, p.name).num_rows == store.current_manifest(published, p.name)["row_count"]
@@ -203,11 +206,40 @@ def test_local_retention_is_mirrored_on_the_store_never_past_the_pointer(s3_worl
         assert replica.read_current(lake, p.name).num_rows == store.current_manifest(published, p.name)["row_count"]
 
 
+def test_an_interrupted_write_leaves_what_was_there(s3_world):
+    root, home, lake, _, _ = s3_world
+    key = f"{bronze_dir(TAX_RETURNS)}/_interrupted_probe.json"
+    lake.put_json(key, {"version": 1})
+
+    def half_then_interrupted(stream):
+        stream.write(b'{"vers')
+        raise KeyboardInterrupt  # Dagster's terminate, a lost connection
+
+    with pytest.raises(KeyboardInterrupt):
+        lake._put_aside(key, half_then_interrupted)
+    assert lake.read_json(key) == {"version": 1}
+    hidden = [i.base_name for i in lake.fs.get_file_info(pafs.FileSelector(lake.key(bronze_dir(TAX_RETURNS))))
+              if i.base_name.startswith(".")]
+    assert hidden == []  # the upload set aside was removed
+    lake.fs.delete_file(lake.key(key))
+
+
+def test_a_lake_holds_one_homes_releases(s3_world, tmp_path):
+    root, home, lake, _, _ = s3_world
+    other = tmp_path / "published"
+    shutil.copytree(home / "published", other, symlinks=True)
+    with pytest.raises(replica.ReplicaError, match="a lake belongs to one lakehouse home"):
+        replica.replicate(other, lake, replica.prefix_of())
+
+
 def test_a_lake_url_that_cannot_be_used_says_what_was_expected():
-    with pytest.raises(LakeError, match=r"LAKEHOUSE_LAKE_URL='ftp://host/x': expected s3://bucket\[/prefix\]"):
+    with pytest.raises(LakeError, match=r"LAKEHOUSE_LAKE_URL: a ftp URL; expected s3://bucket\[/prefix\]"):
         Lake.at("ftp://host/x")
     with pytest.raises(LakeError, match="expected s3://bucket"):
         Lake.at("s3:///prefix")
+    with pytest.raises(LakeError, match="credentials in the URL are refused") as refused:
+        Lake.at("s3://AKIAEXAMPLE:topsecret@bucket/x")
+    assert "topsecret" not in str(refused.value)
     lake = Lake.at("s3://bucket/some/prefix/")
     assert (lake.root, lake.uri("bronze/x"), lake.remote) == ("bucket/some/prefix", "s3://bucket/some/prefix/bronze/x",
                                                                True)
