@@ -60,7 +60,8 @@ def _observed(result: dict) -> object:
 
 
 def validate(name: str, files_glob: str, parameters: dict, gx_home: Path, docs: bool = True) -> Outcome:
-    """`docs=False`: the Data Docs page is left for `build_docs`, which builds those of several validations at once."""
+    """`docs=False`: the Data Docs page (and `docs_url`) is left for `build_docs`, which builds those of several
+    validations at once."""
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -120,4 +121,8 @@ def build_docs(gx_home: Path, outcomes: list[Outcome]) -> None:
     import great_expectations as gx
 
     context = gx.get_context(mode="file", project_root_dir=str(gx_home))
-    context.build_data_docs(resource_identifiers=[o.result_id for o in outcomes if o.result_id is not None])
+    built = [o for o in outcomes if o.result_id is not None]
+    context.build_data_docs(resource_identifiers=[o.result_id for o in built])
+    for outcome in built:  # GX names a page only once it exists
+        urls = context.get_docs_sites_urls(resource_identifier=outcome.result_id)
+        outcome.docs_url = urls[0]["site_url"] if urls else None

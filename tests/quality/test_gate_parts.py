@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from assets.publish import pii
 from data_quality import suites
 from data_quality.gx_duckdb import buffered_duckdb_results
-from data_quality.validate import row_count_bounds, validate
+from data_quality.validate import build_docs, row_count_bounds, validate
 
 
 def _validate_plainly(parquet: str, buffered: bool):
@@ -62,6 +63,15 @@ def test_a_suite_names_what_failed_with_samples(tmp_path):
     sample = next(f["sample"] for f in outcome.failures if f["column"] == "evaluation_class")
     assert sample == ["E"]
     assert outcome.docs_url and outcome.docs_url.startswith("file://")
+    assert Path(outcome.docs_url.removeprefix("file://")).is_file()
+
+    # the gate's way: its validations first, then their Data Docs in one build, which names each page
+    later = validate("mu_efficiency", str(folder / "*.parquet"), row_count_bounds(None, 0.2, True), tmp_path / "gx",
+                     docs=False)
+    assert later.failures and later.docs_url is None
+    build_docs(tmp_path / "gx", [later])
+    assert later.docs_url and later.docs_url != outcome.docs_url
+    assert Path(later.docs_url.removeprefix("file://")).is_file()
 
 
 def id_number(body: str) -> str:
