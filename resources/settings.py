@@ -129,20 +129,24 @@ class LakehouseSettings(dg.ConfigurableResource):
         return {"LAKEHOUSE_HOME": str(self.home_path), "LAKEHOUSE_LAKE": self.lake.uri(),
                 "LAKEHOUSE_WAREHOUSE_MEMORY": self.warehouse_memory}
 
-    @contextlib.contextmanager
-    def exported(self) -> Iterator[None]:
+    def exported(self) -> contextlib.AbstractContextManager[None]:
         """`dbt_environment` set while dbt is invoked in this process, then put back as it was."""
-        exported = self.dbt_environment()
-        previous = {name: os.environ.get(name) for name in exported}
-        os.environ.update(exported)
-        try:
-            yield
-        finally:
-            for name, value in previous.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        return environment(self.dbt_environment())
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """These variables set in this process's environment for a block, then put back as they were."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # the instance's storage in PostgreSQL (dagster-postgres): runs, event logs, schedules and the pool's slots. The URL

@@ -3,7 +3,6 @@ points the lakehouse at it (LAKEHOUSE_LAKE_URL, AWS_ENDPOINT_URL and credentials
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.fs as pafs
+
+from resources.settings import environment
 
 BUCKET = "lakehouse-test"
 
@@ -52,16 +53,3 @@ def s3_server(log: Path) -> Iterator[dict[str, str]]:
         server.terminate()
         server.wait(timeout=30)
 
-
-@contextlib.contextmanager
-def environment(env: dict[str, str]) -> Iterator[None]:
-    previous = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
