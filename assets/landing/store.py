@@ -1,7 +1,7 @@
 """The lake's landing zone: raw archive (content-addressed), bronze and quarantine partitions, on the lake's storage
 (resources/lake.py: a folder or an object store).
 
-Every file appears whole or not at all (a rename on a folder, one PUT on an object store), so a reader sees the
+Every file appears whole or not at all (renamed or copied into place: resources/lake.py), so a reader sees the
 previous partition or the new one, never half of one. Every reader of the lake ignores names starting with `_` or
 `.`. Keys are '/'-separated paths under the lake's root.
 """
