@@ -87,7 +87,9 @@ def replicate(root: Path, lake: Lake, prefix: str) -> dict:
     named = pointer_at(lake, prefix)
     if named and named.get("published_root") not in (None, str(root)):
         raise ReplicaError(f"{lake.uri(f'{prefix}/{POINTER}')} was replicated from {named['published_root']}, not "
-                           f"{root}: a lake belongs to one lakehouse home (set LAKEHOUSE_LAKE_URL per home)")
+                           f"{root}: a lake belongs to one lakehouse home (set LAKEHOUSE_LAKE_URL per home; if this "
+                           f"home only moved, delete that pointer object and run `python -m assets.publish.replica "
+                           f"sync`)")
     record = json.loads((store.release_dir(root, release) / store.RELEASE_RECORD).read_text(encoding="utf-8"))
     local = _folders(root)
     uploaded = sum(_upload_folder(lake, f, f"{prefix}/{f.relative_to(root).as_posix()}") for f in local)
