@@ -48,15 +48,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def bare_duckdb(warehouse: Path, dbt_artifacts: Path, work: Path) -> dict:
-    """Seconds to run every SQL model the build ran, as plain SQL in one DuckDB process (seeds, and the Python models
-    that read the policy files, copied untimed: they are no SQL)."""
+    """Seconds to run every model the build ran, as plain SQL in one DuckDB process (seeds copied untimed: they are
+    no SQL). The models read the lake the build read: bronze, and the rule tables written before dbt ran."""
     manifest = json.loads((dbt_artifacts / "manifest.json").read_text(encoding="utf-8"))
     results = json.loads((dbt_artifacts / "run_results.json").read_text(encoding="utf-8"))["results"]
     # completion order is a valid dependency order: dbt starts a node only once its parents have finished
-    order = [r["unique_id"] for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"
-             and manifest["nodes"][r["unique_id"]].get("language", "sql") == "sql"]
-    seeds = [n for n in manifest["nodes"].values() if n["resource_type"] == "seed"
-             or (n["resource_type"] == "model" and n.get("language", "sql") != "sql")]
+    order = [r["unique_id"] for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"]
+    seeds = [n for n in manifest["nodes"].values() if n["resource_type"] == "seed"]
     floor_dir = work / "floor"
     shutil.rmtree(floor_dir, ignore_errors=True)
     floor_dir.mkdir(parents=True)

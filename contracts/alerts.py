@@ -281,8 +281,8 @@ def rule_rows(rules: list[Rule]) -> list[dict]:
 
 
 def rules_table(folder: Path | None = None):
-    """The dbt model ref_alert_rules: one row per rule file, one column per parameter (NULL where its signal has
-    none)."""
+    """What the dbt model ref_alert_rules reads (resources/rule_tables.py writes it): one row per rule file, one
+    column per parameter (NULL where its signal has none)."""
     from contracts.policies import arrow_table
 
     return arrow_table(rule_rows(load(folder)), RULE_COLUMNS)

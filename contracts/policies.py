@@ -3,9 +3,9 @@
 A policy is one YAML file in the policies folder (the repository's `policies/`, or the folder LAKEHOUSE_POLICIES_DIR
 names, for a city's own): its id, title, issuing department, validity window and the conditions an enterprise must
 meet, each a field of the vocabulary below, an operator that field allows and a value of the field's type
-(`policies/README.md` shows the format). Adding a policy is adding a file: the dbt models `ref_policies` and
-`ref_policy_conditions` load every file at each build, and `mart_policy_match` evaluates each against every
-enterprise.
+(`policies/README.md` shows the format). Adding a policy is adding a file: at each build, before dbt runs,
+resources/rule_tables.py loads every file and writes the tables the dbt models `ref_policies` and
+`ref_policy_conditions` read into the lake, and `mart_policy_match` evaluates each policy against every enterprise.
 
 A malformed file (unknown key, wrong type, missing id, bad date, unknown field or operator, duplicate id or key) fails
 the load with the file and the field named, every problem of every file at once, so the build stops before any
@@ -385,7 +385,8 @@ def load(folder: Path | None = None) -> list[Policy]:
                        "policy", "a policy file", "policy")
 
 
-# the tables the dbt models ref_policies and ref_policy_conditions return (column, pyarrow type name)
+# the tables the dbt models ref_policies and ref_policy_conditions read (column, pyarrow type name), written into the
+# lake by resources/rule_tables.py; the models select these columns in this order
 POLICY_COLUMNS = (("policy_id", "string"), ("title", "string"), ("department", "string"), ("valid_from", "date32"),
                   ("valid_to", "date32"), ("benefit", "string"), ("conditions", "int32"), ("policy_file", "string"))
 CONDITION_COLUMNS = (("policy_id", "string"), ("condition_no", "int32"), ("field", "string"),
@@ -418,12 +419,13 @@ def arrow_table(rows: list[dict], columns: tuple[tuple[str, str], ...]):
 
 
 def policies_table(folder: Path | None = None):
-    """The dbt model ref_policies: one row per policy file."""
+    """What the dbt model ref_policies reads (resources/rule_tables.py writes it): one row per policy file."""
     return arrow_table(policy_rows(load(folder)), POLICY_COLUMNS)
 
 
 def conditions_table(folder: Path | None = None):
-    """The dbt model ref_policy_conditions: one row per condition of each policy."""
+    """What the dbt model ref_policy_conditions reads (resources/rule_tables.py writes it): one row per condition of
+    each policy."""
     return arrow_table(condition_rows(load(folder)), CONDITION_COLUMNS)
 
 

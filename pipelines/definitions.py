@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource
 
 from assets.landing.assets import LANDING_ASSETS
 from assets.publish.assets import PUBLISH_ASSETS
-from assets.transform.assets import warehouse_models
+from assets.transform.assets import RULE_TABLES, warehouse_models
 from assets.transform.project import dbt_project
 from assets.transform.quality import links_match_ground_truth
 from resources.settings import LakehouseSettings
@@ -31,7 +31,7 @@ patch_pool_wait()
 
 settings = LakehouseSettings()
 defs = dg.Definitions(
-    assets=[*LANDING_ASSETS, warehouse_models, *PUBLISH_ASSETS],
+    assets=[*LANDING_ASSETS, *RULE_TABLES, warehouse_models, *PUBLISH_ASSETS],
     asset_checks=[links_match_ground_truth],
     jobs=JOBS,
     schedules=SCHEDULES,

@@ -74,20 +74,29 @@ def warehouse_frame(home: Path, sql: str):
 
 def dbt_build(home: Path, select: list[str], env: dict[str, str | None]):
     """`dbt build --select ...` (models and their tests) on `home`, in a process of its own (dbt keeps its DuckDB
-    connection open in-process), with `env` on top of this one's (a None value unsets the variable)."""
+    connection open in-process), with `env` on top of this one's (a None value unsets the variable). The rule tables
+    are written into `home`'s lake first, as `warehouse_models` writes them (`python -m resources.rule_tables`, in the
+    same environment): when the policy or alert-rule files are malformed, that step's result is returned and dbt never
+    runs (its exit code, its output then its problems in `stdout`, its problems alone in `stderr`)."""
     import os
     import subprocess
     import sys
 
     from resources.settings import LakehouseSettings
 
-    project = Path(__file__).resolve().parents[1] / "dbt_project"
+    repo = Path(__file__).resolve().parents[1]
+    project = repo / "dbt_project"
     environment = {**os.environ, **LakehouseSettings(home=str(home)).dbt_environment()}
     for name, value in env.items():
         if value is None:
             environment.pop(name, None)
         else:
             environment[name] = value
+    rules = subprocess.run([sys.executable, "-m", "resources.rule_tables"], cwd=repo, env=environment,
+                           capture_output=True, text=True, timeout=300)
+    if rules.returncode != 0:
+        return subprocess.CompletedProcess(rules.args, rules.returncode, stdout=rules.stdout + rules.stderr,
+                                           stderr=rules.stderr)
     return subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", "--select", *select, "--project-dir", str(project),
          "--profiles-dir", str(project), "--target-path", str(home / "dbt-target"),

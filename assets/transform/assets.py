@@ -1,6 +1,7 @@
 """dbt models as assets. The translator alone decides keys and groups, from the dbt folder; dbt sources carry the
 landing assets' keys (meta.dagster.asset_key, generated from the landing declaration), so lineage runs unbroken
-from a department file to a mart."""
+from a department file to a mart. The dbt source `rules` (the policy and alert-rule files as tables, which
+`warehouse_models` writes into the lake before dbt runs) carries the keys of RULE_TABLES, declared here."""
 
 import json
 import shutil
@@ -14,11 +15,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.metadata import markdown_table
-from contracts.alerts import AlertRuleError
-from contracts.alerts import load as load_alert_rules
-from contracts.policies import PolicyError
-from contracts.policies import load as load_policies
 from contracts.sql import qualified_name
+from resources import rule_tables
 from resources.settings import LakehouseSettings
 
 from .project import dbt_project
@@ -42,6 +40,23 @@ class LakehouseDbtTranslator(DagsterDbtTranslator):
 
 
 translator = LakehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+RULES_SOURCE = "rules"  # the dbt source of the rule tables (dbt_project/models/reference/_rules__sources.yml)
+
+
+def rule_table_specs() -> list[dg.AssetSpec]:
+    """The rule tables (the dbt source `rules`) as external assets: no asset materializes them (`warehouse_models`
+    writes them before dbt runs), but the reference models read them, so the graph shows where those come from. Keys
+    and descriptions are the source's, from the manifest, so they cannot drift from what the models depend on."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return [dg.AssetSpec(translator.get_asset_key(source), description=source["description"],
+                         group_name=GROUPS["reference"], owners=["team:data-engineering"], kinds={"yaml", "parquet"},
+                         metadata={"written_by": "resources/rule_tables.py, before dbt (warehouse_models)"})
+            for source in sorted(manifest["sources"].values(), key=lambda s: s["name"])
+            if source["source_name"] == RULES_SOURCE]
+
+
+RULE_TABLES = rule_table_specs()
 
 
 def _relations() -> dict[dg.AssetKey, str]:
@@ -129,28 +144,27 @@ def keep_run_results(target: Path, into: Path) -> None:
             shutil.copyfile(Path(target) / name, into / name)
 
 
-def check_rule_files() -> None:
+def write_rule_tables(context: AssetExecutionContext, settings: LakehouseSettings) -> None:
     """The policy files (policies/, or LAKEHOUSE_POLICIES_DIR) and the alert-rule files (alert_rules/, or
-    LAKEHOUSE_ALERT_RULES_DIR), checked before dbt starts: a malformed one fails the build here, with every problem's
-    file and field in the failure's message, before any model is built (so the warehouse is never left with new marts
-    beside verdicts or alerts of an earlier build, and nothing is published). dbt's models ref_policies,
-    ref_policy_conditions and ref_alert_rules run the same checks (contracts/policies.py, contracts/alerts.py), but
-    their failure buries the problems under a Python traceback."""
-    problems = []
-    for load_files, error in ((load_policies, PolicyError), (load_alert_rules, AlertRuleError)):
-        try:
-            load_files()
-        except error as e:
-            problems.append(e)
-    if problems:
-        raise dg.Failure(description="\n".join(str(e) for e in problems), metadata={
-            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for e in problems for p in e.problems))})
+    LAKEHOUSE_ALERT_RULES_DIR), checked and written into the run's lake as the tables dbt's models ref_policies,
+    ref_policy_conditions and ref_alert_rules read (resources/rule_tables.py). A malformed file fails the build here,
+    with every problem's file and field in the failure's message, before any model is built (so the warehouse is
+    never left with new marts beside verdicts or alerts of an earlier build, and nothing is published); the lake keeps
+    the tables of the last good files."""
+    try:
+        written = rule_tables.write(settings.lake)
+    except rule_tables.RuleFileError as e:
+        raise dg.Failure(description=str(e), metadata={
+            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in e.problems))}) from None
+    context.log.info("rule tables written to the lake: " + ", ".join(
+        f"{settings.lake.uri(rule_tables.TABLES[name])} ({rows} rows)" for name, rows in written.items()))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: LakehouseSettings):
-    """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks)."""
-    check_rule_files()
+    """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks); first the
+    policy and alert-rule files, checked and written into the lake as the tables the reference models read."""
+    write_rule_tables(context, settings)
     events, error = [], None
     settings.home_path.mkdir(parents=True, exist_ok=True)  # with the lake on an object store, nothing made it yet
     with settings.exported():  # dbt's profile and sources read LAKEHOUSE_HOME: this run's home, default or not

@@ -52,7 +52,7 @@
     coalesce(length({{ code }}) = 9
     {%- for i in range(1, 9) %} and position(substr({{ code }}, {{ i }}, 1) in '{{ chars }}') > 0{% endfor %}
     and substr({{ code }}, 9, 1) = case 11 - (({{ total }}) % 11) when 10 then 'X' when 11 then '0'
-        else cast(11 - (({{ total }}) % 11) as varchar) end, false)
+        else cast(11 - (({{ total }}) % 11) as string) end, false)
 {%- endmacro %}
 
 {#- The GB 11714 organization code a code carries where it carries one: inside a USCC (characters 9-17), after the

@@ -3,7 +3,7 @@
 {% macro enterprise_code(sequence_expr) -%}
     {%- set chars = '0123456789ABCDEFGHJKLMNPQRTUWXY' -%}
     {%- set weights = [1, 3, 9, 27, 19, 26, 16, 17, 20] -%}
-    {%- set digits = "lpad(cast(" ~ sequence_expr ~ " as varchar), 9, '0')" -%}
+    {%- set digits = "lpad(cast(" ~ sequence_expr ~ " as string), 9, '0')" -%}
     'QY' || {{ digits }} || substr('{{ chars }}', cast((
         {%- for i in range(1, 10) -%}
             cast(substr({{ digits }}, {{ i }}, 1) as integer) * {{ weights[i - 1] }}

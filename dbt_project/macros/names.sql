@@ -68,8 +68,8 @@
 {#- An address as a key: the province left out (S6 writes 东莞市寮步创新路91号 for the registry's 广东省东莞市寮步
     创新路91号), full-width forms and spaces folded. -#}
 {% macro address_key(expr) -%}
-    nullif(regexp_replace(replace(replace(upper({{ to_half_width("trim(" ~ expr ~ ")") }}), ' ', ''), '　', ''),
-        '^[\p{Han}]{2,8}?(省|自治区)', ''), '')
+    nullif({{ regex_replace("replace(replace(upper(" ~ to_half_width("trim(" ~ expr ~ ")") ~ "), ' ', ''), '　', '')",
+        '^[\p{Han}]{2,8}?(省|自治区)', '') }}, '')
 {%- endmacro %}
 
 {#- A rung's decision: the one candidate of `pairs` (source_system, source_record_key, pripid) that nothing in the

@@ -25,6 +25,14 @@
     regexp_extract({{ expr }}, '{{ pattern }}', {{ group }})
 {%- endmacro %}
 
+{#- `expr` with every match of the regular expression replaced. -#}
+{% macro regex_replace(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace')(expr, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__regex_replace(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
 {#- `text` begins with `prefix`. -#}
 {% macro starts_with(text, prefix) -%}
     substr({{ text }}, 1, length({{ prefix }})) = {{ prefix }}
@@ -32,7 +40,7 @@
 
 {#- A date from a year expression and a constant month and day. -#}
 {% macro date_in_year(year_expr, month, day) -%}
-    cast(cast({{ year_expr }} as varchar) || '-{{ "%02d" | format(month) }}-{{ "%02d" | format(day) }}' as date)
+    cast(cast({{ year_expr }} as string) || '-{{ "%02d" | format(month) }}-{{ "%02d" | format(day) }}' as date)
 {%- endmacro %}
 
 {#- Rows of a ';'-separated list column, as `value_name`, next to the row's other columns. -#}
@@ -41,6 +49,31 @@
 {%- endmacro %}
 {% macro default__split_to_rows(relation_alias, list_expr, value_name) -%}
     {{ relation_alias }}, unnest(string_split({{ list_expr }}, ';')) as split_values({{ value_name }})
+{%- endmacro %}
+
+{#- Rows of `relation_alias` once per integer from `start` to `stop` - 1, as `alias`.`column` (none when stop <= start).
+    Nothing may be joined after it (Spark's lateral view closes the FROM clause). -#}
+{% macro range_rows(relation_alias, start, stop, alias, column) -%}
+    {{ return(adapter.dispatch('range_rows')(relation_alias, start, stop, alias, column)) }}
+{%- endmacro %}
+{% macro default__range_rows(relation_alias, start, stop, alias, column) -%}
+    {{ relation_alias }}, range({{ start }}, {{ stop }}) {{ alias }} ({{ column }})
+{%- endmacro %}
+
+{#- The number of elements of a list. -#}
+{% macro list_length(list_expr) -%}
+    {{ return(adapter.dispatch('list_length')(list_expr)) }}
+{%- endmacro %}
+{% macro default__list_length(list_expr) -%}
+    len({{ list_expr }})
+{%- endmacro %}
+
+{#- The texts of a group joined in an order (NULLs left out; NULL when there are none). -#}
+{% macro ordered_string_agg(expr, separator, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg')(expr, separator, order_by)) }}
+{%- endmacro %}
+{% macro default__ordered_string_agg(expr, separator, order_by) -%}
+    string_agg({{ expr }}, '{{ separator }}' order by {{ order_by }})
 {%- endmacro %}
 
 {#- A number that orders rows by `seen_at` (NULL first), then by a hash of `values`: its maximum picks one latest
@@ -67,6 +100,14 @@
     (((1::uhugeint << ({{ length }})::uhugeint) - 1) << ({{ position }} - 1)::uhugeint)
 {%- endmacro %}
 
+{#- The union of a group's position sets (an aggregate). -#}
+{% macro positions_union(mask) -%}
+    {{ return(adapter.dispatch('positions_union')(mask)) }}
+{%- endmacro %}
+{% macro default__positions_union(mask) -%}
+    bit_or({{ mask }})
+{%- endmacro %}
+
 {#- `text` without the characters whose positions `mask` holds. -#}
 {% macro without_positions(text, mask) -%}
     {{ return(adapter.dispatch('without_positions')(text, mask)) }}
@@ -83,4 +124,23 @@
 {%- endmacro %}
 {% macro default__display_number(expr) -%}
     regexp_replace(format('{:,}', round(cast({{ expr }} as double), 6)), '\.0$', '')
+{%- endmacro %}
+
+{#- A bronze dataset (`source()`): DuckDB reads it through the source's external_location (read_parquet over the lake);
+    Spark reads the same folder of Parquet files by path (files named `_…` or `.…`, in flight or quarantined, are
+    skipped by Spark as by the glob). The source stays a dependency in dbt's graph either way. -#}
+{% macro source(source_name, table_name) -%}
+    {%- set relation = builtins.source(source_name, table_name) -%}
+    {{ return(adapter.dispatch('bronze_relation')(relation, source_name, table_name)) }}
+{%- endmacro %}
+{% macro default__bronze_relation(relation, source_name, table_name) -%}
+    {{ return(relation) }}
+{%- endmacro %}
+{% macro spark__bronze_relation(relation, source_name, table_name) -%}
+    {%- set lake = env_var('LAKEHOUSE_LAKE', env_var('LAKEHOUSE_HOME') ~ '/lake') -%}
+    {%- if '://' in lake and not lake.startswith('file://') -%}
+        {{ exceptions.raise_compiler_error("LAKEHOUSE_LAKE=" ~ lake ~ ": Spark reads the lake from a filesystem path "
+            ~ "here (no s3a connector); expected a folder") }}
+    {%- endif -%}
+    {{ return("parquet.`" ~ lake ~ "/bronze/" ~ source_name ~ "/" ~ table_name ~ "`") }}
 {%- endmacro %}

@@ -86,3 +86,6 @@ def _raise_compiler_error(message):
 
 
 exceptions = _Namespace(raise_compiler_error=_raise_compiler_error)
+
+# dbt's own `source`, which the project's `source` override (macros/portable.sql) calls
+builtins = _Namespace(source=lambda source_name, table_name: f"{source_name}.{table_name}")

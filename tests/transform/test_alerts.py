@@ -5,7 +5,8 @@ tables the signals read (fct_enterprise_month, dim_enterprise, the registry's st
 months the grid delivered): every alert of mart_enterprise_alerts, its evidence figures and every count of
 mart_park_alerts must agree. Months running are counted by walking the months in order (the mart uses islands of
 month numbers). Then, on a copy of the warehouse, a rule file added to the folder adds its alerts and a malformed one
-stops dbt with the file and the field named. The rule files' loader alone: tests/transform/test_alert_rule_files.py.
+stops the build before dbt (the rule tables are written first: resources/rule_tables.py) with the file and the field
+named. The rule files' loader alone: tests/transform/test_alert_rule_files.py.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pandas as pd
 import pytest
 
 from contracts.alerts import CLOSED_STATUSES, RULES_DIR, RULES_ENV, SIGNALS, Rule, load
+from resources.rule_tables import TABLES
 from tests.pipeline import dbt_build, warehouse_frame
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -265,12 +267,16 @@ def test_adding_a_rule_file_adds_its_alerts_and_a_malformed_one_stops_the_build(
     # two months running is enough for it: it raises enterprise-months the shipped rule (three) does not
     assert {(c, m) for _, c, m in added} - {(c, m) for r, c, m in before if r == "tax-decline"}
 
+    # a malformed file stops the build before dbt (the rule tables are written first), naming the file and fields:
+    # dbt never starts, and the alerts built before, the rule tables in the lake and dbt's run results stay as they were
     (folder / "malformed.yaml").write_text(MALFORMED, encoding="utf-8")
+    rule_table = alert_home / "lake" / TABLES["alert_rules"]
+    run_results = alert_home / "dbt-target" / "run_results.json"
+    before_table, before_results = rule_table.read_bytes(), run_results.stat().st_mtime_ns
     done = dbt_build_alerts(alert_home, folder)
-    assert done.returncode != 0
-    assert "malformed.yaml: severity: expected one of high, medium, low, got the text 'urgent'" in done.stdout
+    assert done.returncode == 1
+    assert "malformed.yaml: severity: expected one of high, medium, low, got the text 'urgent'" in done.stderr
     assert "malformed.yaml: parameters.drop_at_least: expected a share between 0 and 1 (0.3 for 30%), got the " \
-           "number 30" in done.stdout, done.stdout[-3000:]
-    assert "SKIP relation marts.mart_enterprise_alerts " in done.stdout
-    assert "SKIP relation marts.mart_park_alerts " in done.stdout
-    assert set(built_alerts(alert_home)) == set(got)  # the alerts built before stay as they were
+           "number 30" in done.stderr, done.stdout[-3000:]
+    assert rule_table.read_bytes() == before_table and run_results.stat().st_mtime_ns == before_results
+    assert set(built_alerts(alert_home)) == set(got)

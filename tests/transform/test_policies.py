@@ -4,8 +4,9 @@ Each field's value is read here from the marts the vocabulary names (dim_enterpr
 fct_enterprise_year, mart_mu_efficiency), never from policy_profile, and each condition and policy is judged in
 Python: every verdict of mart_policy_match and mart_policy_match_conditions must agree. Then, on a copy of the
 warehouse, a policy file added to the folder adds its rows (and an expired one none), a figure nobody reported makes
-a policy cannot_tell, and a malformed file stops dbt and the pipeline with the file and field named, publishing
-nothing. The policy files' loader alone: tests/transform/test_policy_files.py.
+a policy cannot_tell, and a malformed file stops the build before dbt (the rule tables are written first:
+resources/rule_tables.py) and the pipeline with the file and field named, publishing nothing. The policy files' loader
+alone: tests/transform/test_policy_files.py.
 """
 from __future__ import annotations
 
@@ -255,25 +256,45 @@ def test_adding_a_policy_file_adds_its_rows(default_warehouse, policy_home, tmp_
     assert {"eligible", "not_eligible"} <= set(added.values())
 
 
+def lake_and_dbt_state(home: Path) -> dict[str, int | bytes | None]:
+    """What a build would change in `home`: the rule tables of its lake (their bytes) and dbt's last run_results.json
+    (its modification time), None when absent."""
+    from resources.rule_tables import TABLES
+
+    out: dict[str, int | bytes | None] = {}
+    for rel in TABLES.values():
+        path = home / "lake" / rel
+        out[rel] = path.read_bytes() if path.exists() else None
+    results = home / "dbt-target" / "run_results.json"
+    out["run_results.json"] = results.stat().st_mtime_ns if results.exists() else None
+    return out
+
+
 @pytest.mark.slow
-def test_a_malformed_policy_file_fails_dbt_with_the_file_and_field_named(policy_home, tmp_path):
+def test_a_malformed_policy_file_stops_the_build_before_dbt_with_the_file_and_field_named(policy_home, tmp_path):
+    """The rule tables are written before dbt runs: a malformed file fails that step, naming the file and field; dbt
+    never starts, so nothing that evaluates policies is rebuilt (the verdicts in the warehouse, the rule tables in
+    the lake and dbt's run results stay as they were)."""
     folder = tmp_path / "policies"
     shutil.copytree(POLICIES_DIR, folder)
     (folder / "malformed.yaml").write_text(MALFORMED, encoding="utf-8")
+    verdicts, state = built(policy_home), lake_and_dbt_state(policy_home)
     done = dbt_build_policies(policy_home, folder)
-    assert done.returncode != 0
-    assert "malformed.yaml: conditions[2].operator: unknown operator; operating_revenue_yuan takes" in done.stdout, \
+    assert done.returncode == 1
+    assert "malformed.yaml: conditions[2].operator: unknown operator; operating_revenue_yuan takes" in done.stderr, \
         done.stdout[-3000:]
-    # nothing that evaluates policies was built
-    assert "SKIP relation marts.mart_policy_match_conditions " in done.stdout
-    assert "SKIP relation marts.mart_policy_match " in done.stdout
+    assert "Traceback" not in done.stderr
+    # dbt never ran (its run results are those of before, if any) and nothing in the lake or the warehouse changed
+    assert lake_and_dbt_state(policy_home) == state
+    assert built(policy_home) == verdicts
+    assert len(verdicts[0]) > 0
 
 
 def test_a_malformed_policy_file_stops_the_run_before_anything_is_built_or_published(default_published, tmp_path,
                                                                                       monkeypatch):
-    """build_and_publish with a malformed policy file and a malformed alert rule: the dbt step fails first, naming
-    each file and field; no model, extract or analysts' database is written, and every published dataset's `current`
-    stays where it was."""
+    """build_and_publish with a malformed policy file and a malformed alert rule: the dbt step fails first, writing the
+    rule tables before dbt, naming each file and field; no model, rule table, extract or analysts' database is
+    written, and every published dataset's `current` stays where it was."""
     from assets.publish import store
     from contracts.alerts import RULES_DIR, RULES_ENV
     from contracts.published import PUBLISHED
@@ -304,4 +325,5 @@ def test_a_malformed_policy_file_stops_the_run_before_anything_is_built_or_publi
     assert "malformed_rule.yaml: parameters.months_running: missing (required by tax_decline)" in message, message
     assert result.get_asset_materialization_events() == []
     assert not (run_home / "warehouse.duckdb").exists()
+    assert not (run_home / "lake" / "reference").exists()
     assert {p.name: store.current_version(run_home / "published", p.name) for p in PUBLISHED} == current

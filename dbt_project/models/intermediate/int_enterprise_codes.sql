@@ -4,14 +4,14 @@
     code is never reused. `full_refresh=false`: a `dbt build --full-refresh` does not renumber enterprises
     (rebuilding it is a deliberate act: drop the table). Grain: one row per anchor. -#}
 with local_anchors as (
-    select 'samr:' || pripid as anchor, pripid, cast(null as varchar) as uscc, false as is_external
+    select 'samr:' || pripid as anchor, pripid, cast(null as string) as uscc, false as is_external
     from {{ ref('stg_samr__entities') }}
 ),
 
 external_anchors as (
     -- a valid enterprise USCC (authority 9) that the registry does not hold, on a record the ladder could not tie
     -- to a registry entity by any other rule: an enterprise registered elsewhere
-    select distinct 'uscc:' || r.code as anchor, cast(null as varchar) as pripid, r.code as uscc, true as is_external
+    select distinct 'uscc:' || r.code as anchor, cast(null as string) as pripid, r.code as uscc, true as is_external
     from {{ ref('int_source_records') }} r
     left join {{ ref('int_enterprise_links') }} l using (source_system, source_record_key)
     where r.source_system <> 'samr' and r.owner_kind = 'organization' and left(r.code, 1) = '9'

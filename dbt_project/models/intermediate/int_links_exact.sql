@@ -183,7 +183,7 @@ strict_needed as (
 -- the characters those divisions cover, as one mask per name and entity (a division read past the mask's last
 -- position, in a name longer than any registered, stays in the name: the names then agree less, never more)
 strict_covered as (
-    select s.name_key, s.entity_id, bit_or({{ position_mask('d.position', 'd.form_length') }}) as covered
+    select s.name_key, s.entity_id, {{ positions_union(position_mask('d.position', 'd.form_length')) }} as covered
     from strict_needed s
     join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
     join entity_divisions e on e.entity_id = s.entity_id and e.division_code = d.division_code

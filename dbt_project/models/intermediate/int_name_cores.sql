@@ -18,7 +18,7 @@ keys as (
 
 covered as (
     select distinct d.name_key, c.position, d.is_reading, d.is_reading_right
-    from {{ ref('int_name_divisions') }} d, range(d.position, d.position + d.form_length) c (position)
+    from {{ range_rows(ref('int_name_divisions') ~ ' d', 'd.position', 'd.position + d.form_length', 'c', 'position') }}
     where d.is_reading or d.is_reading_right
 ),
 
@@ -30,7 +30,7 @@ covered_positions as (
 
 characters as (
     select k.name_key, p.position, substr(k.name_key, p.position, 1) as ch
-    from keys k, range(1, length(k.name_key) + 1) p (position)
+    from {{ range_rows('keys k', '1', 'length(k.name_key) + 1', 'p', 'position') }}
     where k.name_key in (select v.name_key from covered v)
 ),
 
@@ -38,10 +38,11 @@ stripped as (
     select
         c.name_key,
         coalesce(
-            string_agg(case when not coalesce(v.is_reading, false) then c.ch end, '' order by c.position), ''
+            {{ ordered_string_agg('case when not coalesce(v.is_reading, false) then c.ch end', '', 'c.position') }}, ''
         ) as core_key,
         coalesce(
-            string_agg(case when not coalesce(v.is_reading_right, false) then c.ch end, '' order by c.position), ''
+            {{ ordered_string_agg(
+                'case when not coalesce(v.is_reading_right, false) then c.ch end', '', 'c.position') }}, ''
         ) as core_key_right
     from characters c
     left join covered_positions v using (name_key, position)

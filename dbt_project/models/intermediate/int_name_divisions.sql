@@ -25,7 +25,7 @@ forms as (
 
 heads as (
     select k.name_key, p.position, substr(k.name_key, p.position, 2) as head
-    from keys k, range(1, length(k.name_key)) p (position)
+    from {{ range_rows('keys k', '1', 'length(k.name_key)', 'p', 'position') }}
 ),
 
 occurrences as (

@@ -34,9 +34,9 @@ with unioned as (
         select
             '{{ s.system }}' as source_system,
             {{ s.key or 'source_record_key' }} as source_record_key,  -- noqa: AL09 (pripid for the registry)
-            cast({{ s.code or 'null' }} as varchar) as code,
+            cast({{ s.code or 'null' }} as string) as code,
             {{ s.name }} as name,
-            cast({{ s.address or 'null' }} as varchar) as address,
+            cast({{ s.address or 'null' }} as string) as address,
             cast({{ s.seen_at }} as timestamp) as seen_at,
             {{ 'true' if s.dated_act else 'false' }} as is_dated_act
         from {{ ref(s.model) }}

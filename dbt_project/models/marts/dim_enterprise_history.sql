@@ -66,7 +66,7 @@ select
     coalesce(max(a.value) filter (where a.attribute = 'industry'), e.industry_code) as industry_code,
     coalesce(
         max(a.value) filter (where a.attribute = 'capital'),
-        cast(e.registered_capital_yuan / 10000 as varchar) || '万元'
+        cast(e.registered_capital_yuan / 10000 as string) || '万元'
     ) as registered_capital
 from versions v
 join entities e on e.pripid = v.pripid

@@ -201,8 +201,8 @@ raised as (
         electricity_kwh, electricity_prior_year_kwh, electricity_change,
         insured_headcount, insured_headcount_prior_year, headcount_change,
         sales_revenue_yuan,
-        cast(null as varchar) as registration_status, cast(null as date) as closed_on,
-        cast(null as date) as abnormal_listed_on, cast(null as varchar) as abnormal_reason
+        cast(null as string) as registration_status, cast(null as date) as closed_on,
+        cast(null as date) as abnormal_listed_on, cast(null as string) as abnormal_reason
     from running
     where months_running >= months_required
     union all
@@ -251,46 +251,46 @@ select
     cast(a.insured_headcount_prior_year as double) as insured_headcount_prior_year,
     cast(a.headcount_change as double) as headcount_change,
     cast(a.sales_revenue_yuan as double) as sales_revenue_yuan,
-    cast(a.registration_status as varchar) as registration_status,
+    cast(a.registration_status as string) as registration_status,
     cast(a.closed_on as date) as closed_on,
     cast(a.abnormal_listed_on as date) as abnormal_listed_on,
-    cast(a.abnormal_reason as varchar) as abnormal_reason,
+    cast(a.abnormal_reason as string) as abnormal_reason,
     case r.signal
         when 'tax_decline'
             then
                 'tax ' || {{ display_number('round(a.tax_yuan)') }} || ' 元 against '
                 || {{ display_number('round(a.tax_prior_year_yuan)') }} || ' 元 a year earlier ('
-                || cast(cast(round(a.tax_change * 100) as integer) as varchar) || '%), '
-                || cast(a.months_running as varchar) || ' months running'
+                || cast(cast(round(a.tax_change * 100) as integer) as string) || '%), '
+                || cast(a.months_running as string) || ' months running'
         when 'power_and_headcount_falling'
             then
                 'electricity ' || {{ display_number('round(a.electricity_kwh)') }} || ' kWh against '
                 || {{ display_number('round(a.electricity_prior_year_kwh)') }} || ' ('
-                || cast(cast(round(a.electricity_change * 100) as integer) as varchar) || '%), insured '
-                || cast(cast(a.insured_headcount as bigint) as varchar) || ' against '
-                || cast(cast(a.insured_headcount_prior_year as bigint) as varchar) || ' ('
-                || cast(cast(round(a.headcount_change * 100) as integer) as varchar) || '%) a year earlier, '
-                || cast(a.months_running as varchar) || ' months running'
+                || cast(cast(round(a.electricity_change * 100) as integer) as string) || '%), insured '
+                || cast(cast(a.insured_headcount as bigint) as string) || ' against '
+                || cast(cast(a.insured_headcount_prior_year as bigint) as string) || ' ('
+                || cast(cast(round(a.headcount_change * 100) as integer) as string) || '%) a year earlier, '
+                || cast(a.months_running as string) || ' months running'
         when 'closed_but_active'
             then
                 case a.registration_status when '2' then 'revoked (吊销)' when '3' then 'deregistered (注销)'
                     else 'cancelled (撤销)'
                 end
-                || coalesce(' on ' || cast(cast(a.closed_on as date) as varchar), ' (closing date unknown)')
+                || coalesce(' on ' || cast(cast(a.closed_on as date) as string), ' (closing date unknown)')
                 || ', yet ' || concat_ws(
                     ' and ',
                     {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered',
-                    cast(cast(a.insured_headcount as bigint) as varchar) || ' insured'
+                    cast(cast(a.insured_headcount as bigint) as string) || ' insured'
                 )
                 || ' this month'
         when 'newly_abnormal'
             then
-                'on the abnormal-operation list since ' || cast(cast(a.abnormal_listed_on as date) as varchar)
+                'on the abnormal-operation list since ' || cast(cast(a.abnormal_listed_on as date) as string)
                 || coalesce(': ' || a.abnormal_reason, '')
         when 'sales_without_power' then
             'sales ' || {{ display_number('round(a.sales_revenue_yuan)') }} || ' 元 declared with '
             || {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered, '
-            || cast(a.months_running as varchar) || ' months running'
+            || cast(a.months_running as string) || ' months running'
     end as evidence
 from raised a
 join rules r on r.rule_id = a.rule_id

@@ -11,7 +11,7 @@ applicants as (
 )
 
 select
-    application_number || '#' || cast(applicant_position as varchar) as source_record_key,
+    application_number || '#' || cast(applicant_position as string) as source_record_key,
     application_number,
     applicant_position,
     trim(applicant_name) as applicant_name,

@@ -9,5 +9,5 @@ select
     filed_on,
     granted_on,
     legal_status,
-    len(applicants) as applicant_count
+    {{ list_length('applicants') }} as applicant_count
 from source

@@ -10,7 +10,7 @@ renamed as (
         trim(unit_name) as unit_name,
         {{ name_key('unit_name') }} as name_key,
         industry_code,
-        cast(right(_source_file, 9) as varchar) as _file_tail,
+        cast(right(_source_file, 9) as string) as _file_tail,
         -- amounts in 元 (the workbook writes 千元)
         gross_industrial_output * 1000 as gross_industrial_output_yuan,
         operating_revenue * 1000 as operating_revenue_yuan,
