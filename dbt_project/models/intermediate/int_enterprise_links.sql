@@ -153,7 +153,7 @@ record_short as (
     select
         u.source_system, u.source_record_key, u.code, c.core_key,
         {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
-        regexp_replace(c.core_key, '{{ unit_forms }}', '') as trade_name
+        {{ regex_replace('c.core_key', unit_forms, '') }} as trade_name
     from after_addresses u
     join {{ ref('int_name_cores') }} c on c.name_key = u.name_key
 ),
@@ -162,7 +162,7 @@ registry_short as (
     select
         n.pripid, n.name_key as registry_key,
         {{ regex_extract('c.core_key', unit_forms, 1) }} as unit_form,
-        regexp_replace(c.core_key, '{{ unit_forms }}', '') as body
+        {{ regex_replace('c.core_key', unit_forms, '') }} as body
     from registry_names n
     join {{ ref('int_name_cores') }} c using (name_key)
 ),

@@ -33,51 +33,14 @@
     registered elsewhere, whatever its name), and a record to an entity whose USCC holds another organization code
     than the valid one in the record's legacy taxpayer number or organization code (GB 11714 codes are national); never linked by a core: a record whose name or code (a legacy
     taxpayer number starts with a division code) names a place that is not the entity's. A rung that finds two or more entities links none: no tie-break.
+    The common table expressions records ... site_variants come from name_linking_ctes (macros/linking.sql), the
+    name cores' candidates from int_links_core.
     Grain: one row per source record these rules link, or find two or more entities for (match_rule 'ambiguous',
     pripid NULL: left unlinked, and closed to the fuzzy rungs). -#}
-with records as (
-    select
-        r.source_system, r.source_record_key, r.code, r.name, r.name_key, r.owner_kind, r.last_seen_on,
-        c.core_key, c.bare_core, c.has_company_form, {{ address_key('r.address') }} as address_key, r.is_dated_act
-    from {{ ref('int_source_records') }} r
-    left join {{ ref('int_name_cores') }} c using (name_key)
-    where r.source_system <> 'samr'
-),
-
--- entities are carried as integers and named (pripid) only at the end: at 3M an aggregate that keeps a text per
--- group (min(pripid)) holds it in memory that DuckDB cannot spill
-registry as (
-    select
-        row_number() over (order by e.pripid) as entity_id, e.pripid, e.uscc, e.registration_number,
-        e.enterprise_name, e.name_key, e.founded_on, e.deregistered_on,
-        case when {{ org_code_is_valid('e.embedded_org_code') }} then e.embedded_org_code end as org_code,
-        e.division_code,
-        case when e.uscc_is_valid then substr(e.uscc, 3, 6) end as uscc_division_code
-    from {{ ref('stg_samr__entities') }} e
-),
-
--- every name an entity is known by: its current name and the names it had before a 名称 change
-registry_names as (
-    select entity_id, name_key, enterprise_name as written_name, false as is_former
-    from registry where name_key is not null
-    union
-    select g.entity_id, c.former_name_key, c.value_before, true
-    from {{ ref('stg_samr__changes') }} c
-    join registry g using (pripid)
-    where c.former_name_key is not null
-),
-
-entity_divisions as (
-    select g.entity_id, d.division_code from {{ ref('int_entity_divisions') }} d join registry g using (pripid)
-),
+with {{ name_linking_ctes() }},
 
 entity_addresses as (
     select g.entity_id, a.address_key from {{ ref('int_entity_addresses') }} a join registry g using (pripid)
-),
-
--- identifiers that point at exactly one registry entity
-by_uscc as (
-    select uscc, min(entity_id) as entity_id from registry where uscc is not null group by uscc having count(*) = 1
 ),
 
 by_org as (
@@ -113,127 +76,11 @@ coded as (
     where code is not null
 ),
 
--- names are matched for every owner but persons (S1 holds every enterprise, so a registry name is an enterprise's)
--- and but enterprises registered elsewhere: a valid USCC the registry does not hold is another enterprise's
-organizations as (
-    select * from records
-    where owner_kind <> 'person' and name_key is not null
-        and not (coalesce({{ uscc_is_valid('code') }}, false) and code not in (select b.uscc from by_uscc b))
-),
-
--- the same records once more under their name without a site suffix (华兴电子有限公司二厂, 研发楼, 仓库): a site of
--- the enterprise, matched by the same rules one rung lower (name_without_site)
-site_variants as (
-    select
-        o.source_system, o.source_record_key, o.code, o.name, c.name_key, o.owner_kind, o.last_seen_on,
-        c.core_key, c.bare_core, c.has_company_form, o.address_key, o.is_dated_act
-    from organizations o
-    join {{ ref('int_name_cores') }} s on s.name_key = o.name_key and s.site_stem is not null
-    join {{ ref('int_name_cores') }} c on c.name_key = s.site_stem
-),
-
-named as (
-    select *, false as is_site from organizations
-    union all
-    select *, true from site_variants
-),
-
--- candidates share the core with every division and the company form removed (a blocking key); blocks that
--- many registry names share are left to the scored rung
-registry_cores as (
-    select n.entity_id, n.name_key, n.is_former, c.bare_core
-    from registry_names n
-    join {{ ref('int_name_cores') }} c using (name_key)
-    where length(c.bare_core) >= 2
-    union
-    select n.entity_id, n.name_key, n.is_former, c.bare_core_right
-    from registry_names n
-    join {{ ref('int_name_cores') }} c using (name_key)
-    where length(c.bare_core_right) >= 2
-),
-
-record_cores as (
-    select o.*, o.bare_core as block_core from named o
-    union
-    select o.*, c.bare_core_right from named o join {{ ref('int_name_cores') }} c using (name_key)
-    where c.bare_core_right <> c.bare_core
-),
-
-core_blocks as (
-    select bare_core from registry_cores group by bare_core having count(*) <= {{ var('name_core_block_max', 100) }}
-),
-
-core_candidates as (
-    select distinct
-        o.source_system, o.source_record_key, o.is_site, o.name_key as record_key, o.has_company_form,
-        n.entity_id, n.name_key as registry_key, n.is_former
-    from record_cores o
-    join core_blocks b on b.bare_core = o.block_core
-    join registry_cores n on n.bare_core = o.block_core
-),
-
--- each name once more, without only the divisions of the candidate entity (every occurrence counts here: for an
--- entity of 东莞, 大岭东莞山 holds 东莞 even where 岭东 reads first)
-strict_needed as (
-    select distinct record_key as name_key, entity_id from core_candidates
-    union
-    select distinct registry_key, entity_id from core_candidates
-),
-
--- the characters those divisions cover, as one mask per name and entity (a division read past the mask's last
--- position, in a name longer than any registered, stays in the name: the names then agree less, never more)
-strict_covered as (
-    select s.name_key, s.entity_id, {{ positions_union(position_mask('d.position', 'd.form_length')) }} as covered
-    from strict_needed s
-    join {{ ref('int_name_divisions') }} d on d.name_key = s.name_key
-    join entity_divisions e on e.entity_id = s.entity_id and e.division_code = d.division_code
-    where d.position + d.form_length - 1 <= {{ position_mask_bits() }}
-    group by s.name_key, s.entity_id
-),
-
-strict_cores as (
-    select
-        s.name_key, s.entity_id,
-        case
-            -- sqlfluff's DuckDB grammar predates the `lambda x, i:` syntax (DuckDB 2.0) the macro writes
-            when v.covered is null then s.name_key else {{ without_positions('s.name_key', 'v.covered') }}  -- noqa: PRS
-        end as strict_core
-    from strict_needed s
-    left join strict_covered v on v.name_key = s.name_key and v.entity_id = s.entity_id
-),
-
-core_verified as (
-    select
-        c.source_system, c.source_record_key, c.is_site, c.entity_id,
-        -- 2: the names agree company form included; 1: the department left the form out or wrote another
-        max(case when rs.strict_core = ns.strict_core then 2 else 1 end) as agreement
-    from core_candidates c
-    join strict_cores rs on rs.name_key = c.record_key and rs.entity_id = c.entity_id
-    join strict_cores ns on ns.name_key = c.registry_key and ns.entity_id = c.entity_id
-    where length(rs.strict_core) >= 2
-        and regexp_replace(rs.strict_core, '{{ company_form_pattern() }}', '')
-        = regexp_replace(ns.strict_core, '{{ company_form_pattern() }}', '')
-    group by c.source_system, c.source_record_key, c.is_site, c.entity_id
-),
-
--- a code that names a division (a legacy taxpayer number starts with one) is the record's place too: a record of
--- 440300MA1J32585 嘉泰商贸有限公司 is Shenzhen's 嘉泰商贸, not 张家港市嘉泰商贸有限公司
-code_conflicts as (
-    select distinct c.source_system, c.source_record_key, c.entity_id
-    from core_verified c
-    join records r using (source_system, source_record_key)
-    where {{ code_division('r.code') }} is not null
-        and not exists (
-            select 1 from entity_divisions e
-            where e.entity_id = c.entity_id and {{ division_agrees(code_division('r.code'), 'e.division_code') }}
-        )
-),
-
--- the best agreement only: a full-form agreement outranks one without the form
+-- the name cores' best candidates (int_links_core), as entity numbers
 core_best as (
-    select v.* from core_verified v
-    anti join code_conflicts using (source_system, source_record_key, entity_id)
-    qualify v.agreement = max(v.agreement) over (partition by source_system, source_record_key, v.is_site)
+    select b.source_system, b.source_record_key, b.is_site, g.entity_id, b.agreement
+    from {{ ref('int_links_core') }} b
+    join registry g using (pripid)
 ),
 
 core_unique as (

@@ -60,9 +60,9 @@ cores as (
 select
     name_key,
     core_key,
-    regexp_replace(core_key, '{{ company_form_pattern() }}', '') as bare_core,
+    {{ regex_replace('core_key', company_form_pattern(), '') }} as bare_core,
     -- the same read right first; equal to bare_core unless two division names overlap
-    regexp_replace(core_key_right, '{{ company_form_pattern() }}', '') as bare_core_right,
+    {{ regex_replace('core_key_right', company_form_pattern(), '') }} as bare_core_right,
     {{ regex_contains('name_key', company_form_pattern()) }} as has_company_form,
     {{ site_stem('name_key') }} as site_stem
 from cores
