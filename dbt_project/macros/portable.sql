@@ -126,9 +126,18 @@
     regexp_replace(format('{:,}', round(cast({{ expr }} as double), 6)), '\.0$', '')
 {%- endmacro %}
 
+{#- Every column but these: DuckDB's `* exclude (...)`, Spark's `* except (...)`. -#}
+{% macro star_except(columns) -%}
+    {{ return(adapter.dispatch('star_except')(columns)) }}
+{%- endmacro %}
+{% macro default__star_except(columns) -%}
+    * exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
 {#- A bronze dataset (`source()`): DuckDB reads it through the source's external_location (read_parquet over the lake);
-    Spark reads the same folder of Parquet files by path (files named `_…` or `.…`, in flight or quarantined, are
-    skipped by Spark as by the glob). The source stays a dependency in dbt's graph either way. -#}
+    Spark reads the same folder of Parquet files by path, the folder taken from that external_location, so each
+    source's place is declared once (files named `_…` or `.…`, in flight or quarantined, are skipped by Spark as by
+    the glob). The source stays a dependency in dbt's graph either way. -#}
 {% macro source(source_name, table_name) -%}
     {%- set relation = builtins.source(source_name, table_name) -%}
     {{ return(adapter.dispatch('bronze_relation')(relation, source_name, table_name)) }}
@@ -137,10 +146,20 @@
     {{ return(relation) }}
 {%- endmacro %}
 {% macro spark__bronze_relation(relation, source_name, table_name) -%}
-    {%- set lake = env_var('LAKEHOUSE_LAKE', env_var('LAKEHOUSE_HOME') ~ '/lake') -%}
-    {%- if '://' in lake and not lake.startswith('file://') -%}
-        {{ exceptions.raise_compiler_error("LAKEHOUSE_LAKE=" ~ lake ~ ": Spark reads the lake from a filesystem path "
-            ~ "here (no s3a connector); expected a folder") }}
+    {%- if not execute -%}{{ return(relation) }}{%- endif -%}
+    {%- set node = graph.sources['source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name] -%}
+    {%- set location = (node.meta.get('external_location') or node.source_meta.get('external_location', '')) -%}
+    {%- set folder = modules.re.search("read_parquet\\('([^']+)/\\[!\\._\\]\\*\\.parquet'",
+        location.replace('{name}', table_name)) -%}
+    {%- if folder is none -%}
+        {{ exceptions.raise_compiler_error("source " ~ source_name ~ "." ~ table_name ~ ": Spark reads a folder of "
+            ~ "Parquet files; expected an external_location read_parquet('<folder>/[!._]*.parquet'), found: "
+            ~ location) }}
     {%- endif -%}
-    {{ return("parquet.`" ~ lake ~ "/bronze/" ~ source_name ~ "/" ~ table_name ~ "`") }}
+    {%- set path = folder.group(1) -%}
+    {%- if '://' in path and not path.startswith('file://') -%}
+        {{ exceptions.raise_compiler_error("source " ~ source_name ~ "." ~ table_name ~ " at " ~ path ~ ": Spark reads "
+            ~ "the lake from a filesystem path here (no s3a connector); expected a folder") }}
+    {%- endif -%}
+    {{ return("parquet.`" ~ path ~ "`") }}
 {%- endmacro %}

@@ -8,7 +8,7 @@
     ~ '|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺' %}
 with divisions as (
     -- the seed's codes are 6 digits; dbt may load them as integers
-    select lpad(cast(division_code as varchar), 6, '0') as division_code, division_name, cast(level as integer) as level
+    select lpad(cast(division_code as string), 6, '0') as division_code, division_name, cast(level as integer) as level
     from {{ ref('gbt2260_divisions') }}
 ),
 
@@ -30,10 +30,15 @@ forms as (
 ),
 
 -- the words enterprise names are made of besides their divisions: industries and legal forms
+legal_form_words (word) as (
+    values
+    ('有限责任公司'), ('股份有限公司'), ('专业合作社'), ('股份合作'), ('个人独资企业'), ('合伙企业'), ('经营部'), ('分公司')
+),
+
 words as (
     select name as word from {{ ref('gbt4754_2017') }}
     union all
-    select unnest(['有限责任公司', '股份有限公司', '专业合作社', '股份合作', '个人独资企业', '合伙企业', '经营部', '分公司'])
+    select word from legal_form_words
 ),
 
 word_forms as (

@@ -125,9 +125,9 @@ contested as (select distinct source_system, source_record_key from contested_na
 
 -- both entities of a contested record: the exact holder and the one its verified core names
 contested_entities as (
-    select source_system, source_record_key, entity_id from contested_names
-    union
-    select source_system, source_record_key, holder from contested_names
+    select distinct c.source_system, c.source_record_key, case k.side when 1 then c.entity_id else c.holder end as entity_id
+    from contested_names c
+    cross join (values (1), (2)) k (side)
 ),
 
 -- records several registry entities could be: by one shared exact name, by a contested one, or by several
@@ -223,18 +223,6 @@ deterministic as (
     where is_site
 ),
 
--- GB 11714 organization codes are national: a record whose legacy taxpayer number or organization code carries a
--- valid one other than the one inside an entity's USCC is another enterprise's, whatever its name says
-org_conflicts as (
-    select d.source_system, d.source_record_key, d.entity_id
-    from deterministic d
-    join coded c using (source_system, source_record_key)
-    join registry g on g.entity_id = d.entity_id
-    where d.match_rule not in ('uscc', 'permit_prefix', 'org_code', 'registration_number')
-        and length(c.code) in (9, 15) and {{ org_code_is_valid('c.org_candidate') }}
-        and g.org_code <> c.org_candidate
-),
-
 -- where two rules of one rung find the same entity, the record names the first of them in this order
 rules (match_rule, rule_order) as (
     values
@@ -243,40 +231,46 @@ rules (match_rule, rule_order) as (
     ('registration_number', 10), ('uscc', 11)
 ),
 
--- the strongest rung that found anything decides; if it found two entities, the record stays unlinked
+-- the strongest rung that found anything decides. GB 11714 organization codes are national: a name rule's entity
+-- whose USCC holds another organization code than the valid one in the record's legacy taxpayer number or
+-- organization code is another enterprise's, whatever the name says, and found nothing
 strongest_rung as (
-    select d.*
+    select d.*, r.rule_order
     from deterministic d
-    anti join org_conflicts using (source_system, source_record_key, entity_id)
-    qualify d.rung = min(d.rung) over (partition by source_system, source_record_key)
-),
-
-strongest as (
-    select
-        d.source_system, d.source_record_key, min(d.entity_id) as entity_id,
-        min(r.rule_order) as rule_order, max(d.match_score) as match_score, min(d.rung) as rung
-    from strongest_rung d
     join rules r using (match_rule)
-    group by d.source_system, d.source_record_key
-    having min(d.entity_id) = max(d.entity_id)
+    left join coded c using (source_system, source_record_key)
+    left join registry g on g.entity_id = d.entity_id
+    where not coalesce(
+        d.match_rule not in ('uscc', 'permit_prefix', 'org_code', 'registration_number')
+        and length(c.code) in (9, 15) and {{ org_code_is_valid('c.org_candidate') }}
+        and g.org_code <> c.org_candidate, false
+    )
+    qualify d.rung = min(d.rung) over (partition by d.source_system, d.source_record_key)
 ),
 
--- records these rungs found two or more entities for and linked to none: the fuzzy rungs must not then pick a
--- third (or one of them) by a weaker rule
-ambiguous as (
-    select source_system, source_record_key, min(c.rung) as rung
-    from (
-        select source_system, source_record_key, rung from strongest_rung
-        union all
-        select source_system, source_record_key, rung from shared_candidates
-    ) c
-    anti join strongest using (source_system, source_record_key)
+-- one entity found links; two or more, or only candidates a shared name could not tell apart, leave the record
+-- unlinked and closed to the fuzzy rungs (they must not then pick a third, or one of them, by a weaker rule).
+-- Each common table expression is read once here: Spark copies one into every place that reads it
+evidence as (
+    select source_system, source_record_key, entity_id, rule_order, match_score, rung from strongest_rung
+    union all
+    select source_system, source_record_key, null, null, null, rung from shared_candidates
+),
+
+decided as (
+    select
+        source_system, source_record_key,
+        min(entity_id) as entity_id, min(rule_order) as rule_order,
+        max(match_score) as match_score, min(case when entity_id is not null then rung end) as link_rung,
+        min(rung) as rung, coalesce(min(entity_id) = max(entity_id), false) as is_linked
+    from evidence
     group by source_system, source_record_key
 )
 
-select s.source_system, s.source_record_key, g.pripid, r.match_rule, s.match_score, s.rung
-from strongest s
-join registry g using (entity_id)
-join rules r using (rule_order)
-union all
-select source_system, source_record_key, null, 'ambiguous', null, rung from ambiguous
+select
+    d.source_system, d.source_record_key, g.pripid, coalesce(r.match_rule, 'ambiguous') as match_rule,
+    case when d.is_linked then d.match_score end as match_score,
+    case when d.is_linked then d.link_rung else d.rung end as rung
+from decided d
+left join registry g on d.is_linked and g.entity_id = d.entity_id
+left join rules r on d.is_linked and r.rule_order = d.rule_order

@@ -25,7 +25,7 @@ renamed as (
 )
 
 select
-    * exclude (_file_tail),
+    {{ star_except(['_file_tail']) }},
     cast(left(_file_tail, 4) as integer) as report_year,
     case length(unit_code) when 18 then 'uscc' when 9 then 'org_code' else 'unknown' end as code_kind,
     {{ uscc_is_valid('unit_code') }} as uscc_is_valid,
