@@ -11,13 +11,24 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 UI_PORT ?= 3000
 
-.PHONY: install browser run test bench bench-report ui clean
+.PHONY: install spark browser run test bench bench-report ui clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
+
+# dbt-spark and PySpark in an environment of their own (resources/spark_build.py says why), from pyproject's `spark`
+SPARK_VENV ?= .venv-spark
+$(SPARK_VENV)/.installed: pyproject.toml $(VENV)/.installed
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PY) -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['spark']))" > $(SPARK_VENV)/requirements.txt
+	$(SPARK_VENV)/bin/python -m pip install --quiet -r $(SPARK_VENV)/requirements.txt
+	@touch $@
+
+spark: $(SPARK_VENV)/.installed
 
 DBT_MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
@@ -43,7 +54,7 @@ browser:
 	       || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; }; } \
 	  || echo "Debian's chromium is missing and could not be installed (as root: apt-get install chromium)" >&2
 
-test: install browser
+test: install spark browser
 	$(PY) -m pytest
 
 # 15k, 100k, 1M and 3M enterprises x 12 months (sources cached in var/bench): about 1.5 hours, most of it at 1M and

@@ -37,7 +37,8 @@ registry_cores as (
 record_cores as (
     select o.*, o.bare_core as block_core from named o
     union
-    select o.*, c.bare_core_right from named o join {{ ref('int_name_cores') }} c using (name_key)
+    -- `on`, not `using`: Spark moves a using column to the front of `o.*`, and a union pairs columns by position
+    select o.*, c.bare_core_right from named o join {{ ref('int_name_cores') }} c on c.name_key = o.name_key
     where c.bare_core_right <> c.bare_core
 ),
 

@@ -125,7 +125,8 @@ contested as (select distinct source_system, source_record_key from contested_na
 
 -- both entities of a contested record: the exact holder and the one its verified core names
 contested_entities as (
-    select distinct c.source_system, c.source_record_key, case k.side when 1 then c.entity_id else c.holder end as entity_id
+    select distinct
+        c.source_system, c.source_record_key, case k.side when 1 then c.entity_id else c.holder end as entity_id
     from contested_names c
     cross join (values (1), (2)) k (side)
 ),
@@ -241,10 +242,10 @@ strongest_rung as (
     left join coded c using (source_system, source_record_key)
     left join registry g on g.entity_id = d.entity_id
     where not coalesce(
-        d.match_rule not in ('uscc', 'permit_prefix', 'org_code', 'registration_number')
-        and length(c.code) in (9, 15) and {{ org_code_is_valid('c.org_candidate') }}
-        and g.org_code <> c.org_candidate, false
-    )
+            d.match_rule not in ('uscc', 'permit_prefix', 'org_code', 'registration_number')
+            and length(c.code) in (9, 15) and {{ org_code_is_valid('c.org_candidate') }}
+            and g.org_code <> c.org_candidate, false
+        )
     qualify d.rung = min(d.rung) over (partition by d.source_system, d.source_record_key)
 ),
 

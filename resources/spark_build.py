@@ -1,0 +1,82 @@
+"""The dbt project built on Spark (dbt-spark, the `spark` target of dbt_project/profiles.yml) from the same bronze
+Parquet as the DuckDB build, for the models the `spark` selector (dbt_project/selectors.yml) names: see docs/spark.md.
+
+    python -m resources.spark_build                 # the configured home's lake; tables under $LAKEHOUSE_HOME/spark
+    python -m resources.spark_build --target spark_thrift   # a cluster's Thrift server instead of a local session
+
+dbt-spark and PySpark live in their own virtual environment (`make spark`: .venv-spark, or LAKEHOUSE_SPARK_VENV):
+PySpark in the pipeline's environment changes how Great Expectations starts. So this runs that environment's dbt as
+a subprocess and exits with its code.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from resources.settings import LakehouseSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "dbt_project"
+
+
+def spark_venv() -> Path:
+    return Path(os.environ.get("LAKEHOUSE_SPARK_VENV") or ROOT / ".venv-spark")
+
+
+def spark_home(settings: LakehouseSettings) -> Path:
+    """Where the local session keeps its tables (warehouse/<schema>.db/<table>), metastore, dbt target and logs."""
+    return settings.home_path / "spark"
+
+
+def table_path(settings: LakehouseSettings, schema: str, table: str) -> Path:
+    """The folder of Parquet files of one table the local session built."""
+    return spark_home(settings) / "warehouse" / f"{schema}.db" / table
+
+
+def command(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None) -> list[str]:
+    dbt = spark_venv() / "bin" / "dbt"
+    if not dbt.exists():
+        raise FileNotFoundError(f"{dbt}: dbt-spark is not installed (run `make spark`, or set LAKEHOUSE_SPARK_VENV to "
+                                "a virtual environment holding dbt-spark[session] and pyspark)")
+    home = spark_home(settings)
+    # models and seeds only: the data tests run in the DuckDB build, and the engine comparison checks Spark's tables
+    return [str(dbt), "build", "--target", target, "--selector", "spark", "--resource-type", "model",
+            "--resource-type", "seed", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+            "--target-path", str(home / "target"), "--log-path", str(home / "logs"), *(extra or [])]
+
+
+def environment(settings: LakehouseSettings) -> dict[str, str]:
+    return {**os.environ, **settings.dbt_environment(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+            # Spark binds its driver to the host's name unless told: 127.0.0.1 keeps it local
+            "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")}
+
+
+def build(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None,
+          log: Path | None = None) -> int:
+    """dbt build on Spark; its output (Spark's own log lines included) to `log`, else to this process's."""
+    spark_home(settings).mkdir(parents=True, exist_ok=True)
+    cmd = command(settings, target, extra)
+    if log is None:
+        return subprocess.run(cmd, env=environment(settings), check=False).returncode
+    with log.open("w", encoding="utf-8") as out:
+        return subprocess.run(cmd, env=environment(settings), stdout=out, stderr=subprocess.STDOUT,
+                              check=False).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m resources.spark_build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", default="spark", choices=["spark", "spark_thrift"])
+    args, extra = parser.parse_known_args(argv)
+    try:
+        return build(LakehouseSettings(), args.target, extra)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
