@@ -72,13 +72,13 @@
         '^[\p{Han}]{2,8}?(省|自治区)', '') }}, '')
 {%- endmacro %}
 
-{#- A rung's decision: the one candidate of `pairs` (source_system, source_record_key, pripid) that nothing in the
-    record's place contradicts (`conflicts`, the same columns), or no link when there are two or more. -#}
-{% macro the_one_candidate(pairs, conflicts, match_rule, match_score, rung) -%}
+{#- A rung's decision: the one candidate of `verdicts` (source_system, source_record_key, pripid, is_contradicted)
+    that nothing in the record's place contradicts, or no link when there are two or more. -#}
+{% macro the_one_candidate(verdicts, match_rule, match_score, rung) -%}
     select source_system, source_record_key, min(pripid) as pripid, '{{ match_rule }}' as match_rule,
         {{ match_score }} as match_score, {{ rung }} as rung
-    from {{ pairs }}
-    anti join ({{ conflicts }}) conflicts using (source_system, source_record_key, pripid)
+    from ({{ verdicts }}) verdicts
+    where not is_contradicted
     group by source_system, source_record_key
     having count(distinct pripid) = 1
 {%- endmacro %}

@@ -17,36 +17,40 @@
     Neither of the last two proposes an entity the record's place contradicts (a division its name reads or its
     code names), nor one whose USCC holds another organization code than the record's code carries. Persons and
     institutions are never linked by score. Grain: one row per linked source record. -#}
-{#- pairs (source_system, source_record_key, pripid, registry_key) that the record's place contradicts: a division its
-    name reads that is neither one of the entity's (int_entity_divisions) nor written in the entity's name too
-    (成都市宏达精密机械 against 东莞市宏达精密机械), or the division its code names (a legacy taxpayer number) -#}
-{% set place_conflicts_sql %}
-    select s.source_system, s.source_record_key, s.pripid
-    from __pairs__ s
-    join record_places p using (source_system, source_record_key)
-    left join {{ ref('int_entity_divisions') }} e on e.pripid = s.pripid and e.division_code = p.division_code
-    group by s.source_system, s.source_record_key, s.pripid, s.registry_key, p.position, p.name_form
-    having count(e.division_code) = 0 and not contains(s.registry_key, p.name_form)
-    union
-    -- the division the record's code names (a legacy taxpayer number), if it is not the entity's
-    select s.source_system, s.source_record_key, s.pripid
-    from __pairs__ s
-    join {{ ref('int_links_pending') }} o using (source_system, source_record_key)
-    where {{ code_division('o.code') }} is not null
-        and not exists (
-            select 1 from {{ ref('int_entity_divisions') }} e
-            where e.pripid = s.pripid and {{ division_agrees(code_division('o.code'), 'e.division_code') }})
-    union
-    -- the organization code the record's code carries (a legacy taxpayer number, an organization code), if the
-    -- entity's USCC holds another: GB 11714 codes are national
-    select s.source_system, s.source_record_key, s.pripid
-    from __pairs__ s
-    join {{ ref('int_links_pending') }} o using (source_system, source_record_key)
-    join {{ ref('stg_samr__entities') }} e on e.pripid = s.pripid
-    where length(o.code) in (9, 15)
-        and {{ org_code_is_valid(org_code_in('o.code')) }}
-        and {{ org_code_is_valid('e.embedded_org_code') }}
-        and e.embedded_org_code <> {{ org_code_in('o.code') }}
+{#- Each pair (source_system, source_record_key, pripid, registry_key) of __pairs__, with whether the record's place
+    contradicts it: a division its name reads that is neither one of the entity's (int_entity_divisions) nor written
+    in the entity's name too (成都市宏达精密机械 against 东莞市宏达精密机械), the division its code names (a legacy
+    taxpayer number) if it is not the entity's, or the organization code its code carries if the entity's USCC holds
+    another (GB 11714 codes are national). The pairs are read once (Spark copies a common table expression into
+    every place that reads it): each place the name reads a division is one group, with the entity's divisions that
+    are that division and those that agree with the one the code names. __carry__ / __pair_carry__: more columns
+    of the pair (', score' / ', s.score'). -#}
+{% set pair_verdicts_sql %}
+    select source_system, source_record_key, pripid__carry__, bool_or(contradicted) as is_contradicted
+    from (
+        select
+            s.source_system, s.source_record_key, s.pripid__pair_carry__,
+            coalesce(p.position is not null and count(d.division_code) = 0
+                and not contains(s.registry_key, p.name_form), false)
+            or coalesce({{ code_division('o.code') }} is not null and count(c.division_code) = 0, false)
+            or coalesce(
+                length(o.code) in (9, 15)
+                and {{ org_code_is_valid(org_code_in('o.code')) }}
+                and {{ org_code_is_valid('e.embedded_org_code') }}
+                and e.embedded_org_code <> {{ org_code_in('o.code') }}, false
+            ) as contradicted
+        from __pairs__ s
+        join {{ ref('int_links_pending') }} o using (source_system, source_record_key)
+        left join {{ ref('stg_samr__entities') }} e on e.pripid = s.pripid
+        left join record_places p using (source_system, source_record_key)
+        left join {{ ref('int_entity_divisions') }} d on d.pripid = s.pripid and d.division_code = p.division_code
+        left join {{ ref('int_entity_divisions') }} c
+            on c.pripid = s.pripid and {{ division_agrees(code_division('o.code'), 'c.division_code') }}
+        group by
+            s.source_system, s.source_record_key, s.pripid, s.registry_key__pair_carry__, o.code, e.embedded_org_code,
+            p.position, p.name_form
+    ) places
+    group by source_system, source_record_key, pripid__carry__
 {% endset %}
 with registry as (
     select e.pripid, e.name_key, c.core_key, e.registered_address
@@ -132,7 +136,7 @@ address_pairs as (
 ),
 
 addressed as (
-    {{ the_one_candidate('address_pairs', place_conflicts_sql | replace('__pairs__', 'address_pairs'),
+    {{ the_one_candidate(pair_verdicts_sql | replace('__pairs__', 'address_pairs') | replace('__carry__', '') | replace('__pair_carry__', ''),
                          'trade_name_and_address', 0.87, 7) }}
 ),
 
@@ -177,7 +181,7 @@ abbreviation_pairs as (
 
 -- a name-core link of its own score (the audit trail's rule list is the marts' contract: see docs/resolution.md)
 abbreviated as (
-    {{ the_one_candidate('abbreviation_pairs', place_conflicts_sql | replace('__pairs__', 'abbreviation_pairs'),
+    {{ the_one_candidate(pair_verdicts_sql | replace('__pairs__', 'abbreviation_pairs') | replace('__carry__', '') | replace('__pair_carry__', ''),
                          'name_core', 0.86, 7) }}
 ),
 
@@ -211,13 +215,10 @@ block_sizes as (
 ),
 
 record_prefixes as (
-    {%- for k in range(3, 7) %}
-        select source_system, source_record_key, {{ k }} as prefix_length, left(core_key, {{ k }}) as block_key
-        from unlinked
-        where core_key is not null
-        {%- if not loop.last %}
-            union all{% endif %}
-    {%- endfor %}
+    select u.source_system, u.source_record_key, k.prefix_length, left(u.core_key, k.prefix_length) as block_key
+    from unlinked u
+    cross join (values (3), (4), (5), (6)) k (prefix_length)
+    where u.core_key is not null
 ),
 
 record_blocks as (
@@ -250,14 +251,10 @@ scored_pairs as (
     join registry_blocks r using (prefix_length, block_key)
 ),
 
-place_conflicts as (
-    {{ place_conflicts_sql | replace('__pairs__', 'scored_pairs') }}
-),
-
 candidates as (
-    select s.source_system, s.source_record_key, s.pripid, s.score
-    from scored_pairs s
-    anti join place_conflicts using (source_system, source_record_key, pripid)
+    select source_system, source_record_key, pripid, score
+    from ({{ pair_verdicts_sql | replace('__pairs__', 'scored_pairs') | replace('__pair_carry__', ', s.score') | replace('__carry__', ', score') }}) v
+    where not is_contradicted
 ),
 
 ranked as (
