@@ -1,5 +1,5 @@
 """The dbt project built on Spark (dbt-spark, the `spark` target of dbt_project/profiles.yml) from the same bronze
-Parquet as the DuckDB build, for the models the `spark` selector (dbt_project/selectors.yml) names: see docs/spark.md.
+Parquet as the DuckDB build: every seed and model, staging to marts (docs/spark.md).
 
     python -m resources.spark_build                 # the configured home's lake; tables under $LAKEHOUSE_HOME/spark
     python -m resources.spark_build --target spark_thrift   # a cluster's Thrift server instead of a local session
@@ -36,14 +36,16 @@ def table_path(settings: LakehouseSettings, schema: str, table: str) -> Path:
     return spark_home(settings) / "warehouse" / f"{schema}.db" / table
 
 
-def command(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None) -> list[str]:
+def command(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None,
+            select: str | None = None) -> list[str]:
     dbt = spark_venv() / "bin" / "dbt"
     if not dbt.exists():
         raise FileNotFoundError(f"{dbt}: dbt-spark is not installed (run `make spark`, or set LAKEHOUSE_SPARK_VENV to "
                                 "a virtual environment holding dbt-spark[session] and pyspark)")
     home = spark_home(settings)
     # models and seeds only: the data tests run in the DuckDB build, and the engine comparison checks Spark's tables
-    return [str(dbt), "build", "--target", target, "--selector", "spark", "--resource-type", "model",
+    nodes = ["--select", select] if select else []
+    return [str(dbt), "build", "--target", target, *nodes, "--resource-type", "model",
             "--resource-type", "seed", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
             "--target-path", str(home / "target"), "--log-path", str(home / "logs"), *(extra or [])]
 
@@ -55,10 +57,11 @@ def environment(settings: LakehouseSettings) -> dict[str, str]:
 
 
 def build(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None,
-          log: Path | None = None) -> int:
-    """dbt build on Spark; its output (Spark's own log lines included) to `log`, else to this process's."""
+          log: Path | None = None, select: str | None = None) -> int:
+    """dbt build on Spark (every model and seed, or `select`); its output (Spark's own log lines included) to `log`,
+    else to this process's."""
     spark_home(settings).mkdir(parents=True, exist_ok=True)
-    cmd = command(settings, target, extra)
+    cmd = command(settings, target, extra, select)
     if log is None:
         return subprocess.run(cmd, env=environment(settings), check=False).returncode
     with log.open("w", encoding="utf-8") as out:

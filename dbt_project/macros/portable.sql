@@ -126,6 +126,15 @@
     regexp_replace(format('{:,}', round(cast({{ expr }} as double), 6)), '\.0$', '')
 {%- endmacro %}
 
+{#- The value of the row with the greatest (least) `order` among the rows that have a value: DuckDB's max_by skips
+    a NULL value, Spark's returns it; said explicitly, the engines agree. -#}
+{% macro max_by_known(value, order) -%}
+    max_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
+{%- endmacro %}
+{% macro min_by_known(value, order) -%}
+    min_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
+{%- endmacro %}
+
 {#- Every column but these: DuckDB's `* exclude (...)`, Spark's `* except (...)`. -#}
 {% macro star_except(columns) -%}
     {{ return(adapter.dispatch('star_except')(columns)) }}

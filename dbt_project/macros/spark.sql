@@ -43,8 +43,19 @@
     size({{ list_expr }})
 {%- endmacro %}
 
+{#- listagg(distinct ...) within group fails in Spark 4.3 (a ClassCastException while planning): the distinct values,
+    sorted, joined; NULL when there are none, as DuckDB's string_agg -#}
 {% macro spark__ordered_string_agg(expr, separator, order_by) -%}
-    listagg({{ expr }}, '{{ separator }}') within group (order by {{ order_by }})
+    {%- if expr.startswith('distinct ') -%}
+        {%- set value = expr[9:] -%}
+        {%- if value != order_by -%}
+            {{ exceptions.raise_compiler_error("ordered_string_agg(" ~ expr ~ "): distinct values are ordered by "
+                ~ "themselves; expected order_by " ~ value ~ ", found " ~ order_by) }}
+        {%- endif -%}
+        case when count({{ expr }}) > 0 then array_join(array_sort(collect_set({{ value }})), '{{ separator }}') end
+    {%- else -%}
+        listagg({{ expr }}, '{{ separator }}') within group (order by {{ order_by }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- xxhash64 is signed: shifted to 0 .. 2^64 - 1, as DuckDB's hash -#}

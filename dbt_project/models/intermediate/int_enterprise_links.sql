@@ -52,6 +52,12 @@
     ) places
     group by source_system, source_record_key, pripid__carry__
 {% endset %}
+{%- set address_verdicts = pair_verdicts_sql | replace('__pairs__', 'address_pairs')
+    | replace('__pair_carry__', '') | replace('__carry__', '') %}
+{%- set abbreviation_verdicts = pair_verdicts_sql | replace('__pairs__', 'abbreviation_pairs')
+    | replace('__pair_carry__', '') | replace('__carry__', '') %}
+{%- set scored_verdicts = pair_verdicts_sql | replace('__pairs__', 'scored_pairs')
+    | replace('__pair_carry__', ', s.score') | replace('__carry__', ', score') %}
 with registry as (
     select e.pripid, e.name_key, c.core_key, e.registered_address
     from {{ ref('stg_samr__entities') }} e
@@ -136,8 +142,7 @@ address_pairs as (
 ),
 
 addressed as (
-    {{ the_one_candidate(pair_verdicts_sql | replace('__pairs__', 'address_pairs') | replace('__carry__', '') | replace('__pair_carry__', ''),
-                         'trade_name_and_address', 0.87, 7) }}
+    {{ the_one_candidate(address_verdicts, 'trade_name_and_address', 0.87, 7) }}
 ),
 
 after_addresses as (
@@ -181,8 +186,7 @@ abbreviation_pairs as (
 
 -- a name-core link of its own score (the audit trail's rule list is the marts' contract: see docs/resolution.md)
 abbreviated as (
-    {{ the_one_candidate(pair_verdicts_sql | replace('__pairs__', 'abbreviation_pairs') | replace('__carry__', '') | replace('__pair_carry__', ''),
-                         'name_core', 0.86, 7) }}
+    {{ the_one_candidate(abbreviation_verdicts, 'name_core', 0.86, 7) }}
 ),
 
 -- what is left for scoring
@@ -253,7 +257,7 @@ scored_pairs as (
 
 candidates as (
     select source_system, source_record_key, pripid, score
-    from ({{ pair_verdicts_sql | replace('__pairs__', 'scored_pairs') | replace('__pair_carry__', ', s.score') | replace('__carry__', ', score') }}) v
+    from ({{ scored_verdicts }}) v
     where not is_contradicted
 ),
 

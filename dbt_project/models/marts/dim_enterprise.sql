@@ -34,7 +34,7 @@ as_of as (
 stats_latest as (
     select
         x.enterprise_code,
-        max_by(s.industry_code, s.report_year) as stats_industry_code,
+        {{ max_by_known('s.industry_code', 's.report_year') }} as stats_industry_code,
         max(s.report_year) as latest_stats_year
     from {{ ref('stg_stats__indicators') }} s
     join xref x on x.source_system = 'stats' and x.source_record_key = s.source_record_key
@@ -44,7 +44,7 @@ stats_latest as (
 
 -- revenue over the last 12 months the tax returns cover
 tax_revenue as (
-    select x.enterprise_code, sum(t.sales_revenue) as sales_revenue_12m
+    select x.enterprise_code, cast(sum(t.sales_revenue) as decimal(38, 2)) as sales_revenue_12m
     from {{ ref('stg_tax__returns') }} t
     join xref x on x.source_system = 'tax' and x.source_record_key = t.source_record_key
     cross join as_of
@@ -82,7 +82,7 @@ abnormal as (
 ),
 
 external_names as (
-    select x.enterprise_code, max_by(r.name, r.source_rows) as enterprise_name
+    select x.enterprise_code, {{ max_by_known('r.name', 'r.source_rows') }} as enterprise_name
     from xref x
     join {{ ref('int_source_records') }} r using (source_system, source_record_key)
     where x.match_rule = 'external_uscc'
@@ -159,7 +159,7 @@ with_industry as (
 
 four_above as (
     -- the most specific threshold (division before section) of the enterprise's industry
-    select w.enterprise_code, max_by(t.annual_revenue_yuan, length(t.industry_prefix)) as threshold_yuan
+    select w.enterprise_code, {{ max_by_known('t.annual_revenue_yuan', 'length(t.industry_prefix)') }} as threshold_yuan
     from with_industry w
     join thresholds t on t.industry_prefix = w.section_code or t.industry_prefix = w.industry_division_code
     group by w.enterprise_code

@@ -42,8 +42,8 @@ as_of_version as (
         v.valid_from,
         c.attribute,
         coalesce(
-            max_by(c.value_after, c.changed_on) filter (where c.changed_on <= v.valid_from),
-            min_by(c.value_before, c.changed_on)
+            {{ max_by_known('c.value_after', 'c.changed_on') }} filter (where c.changed_on <= v.valid_from),
+            {{ min_by_known('c.value_before', 'c.changed_on') }}
         ) as value
     from versions v
     join changes c on c.pripid = v.pripid
@@ -66,7 +66,7 @@ select
     coalesce(max(a.value) filter (where a.attribute = 'industry'), e.industry_code) as industry_code,
     coalesce(
         max(a.value) filter (where a.attribute = 'capital'),
-        cast(e.registered_capital_yuan / 10000 as string) || '万元'
+        {{ display_number('e.registered_capital_yuan / 10000') }} || '万元'
     ) as registered_capital
 from versions v
 join entities e on e.pripid = v.pripid

@@ -105,7 +105,7 @@ joint_patents as (
         count(distinct o.application_number) as joint_patents,
         count(distinct case when o.patent_type = '发明' then o.application_number end) as joint_invention_patents,
         max(o.filed_on) as latest_joint_filing_on,
-        {{ dbt.listagg('distinct m.enterprise_name', "'; '", 'order by m.enterprise_name') }} as local_partners
+        {{ ordered_string_agg('distinct m.enterprise_name', '; ', 'm.enterprise_name') }} as local_partners
     from outside_applicants o
     join applicants l on l.application_number = o.application_number
     join members m on m.enterprise_code = l.enterprise_code
@@ -141,7 +141,7 @@ tax_here as (
 land_here as (
     select
         x.enterprise_code, count(*) as parcels, sum(p.area_mu) as land_mu,
-        {{ dbt.listagg("distinct nullif(trim(p.park_name), '')", "'; '", "order by nullif(trim(p.park_name), '')") }}
+        {{ ordered_string_agg("distinct nullif(trim(p.park_name), '')", '; ', "nullif(trim(p.park_name), '')") }}
             as parcel_parks
     from {{ ref('stg_land__parcels') }} p
     join {{ ref('xref_source_record') }} x on x.source_system = 'land' and x.source_record_key = p.source_record_key
@@ -173,7 +173,7 @@ fits as (
 ),
 
 candidate_fits as (
-    select candidate_key, chain, node, {{ dbt.listagg('distinct fit', "', '", 'order by fit') }} as fits_by
+    select candidate_key, chain, node, {{ ordered_string_agg('distinct fit', ', ', 'fit') }} as fits_by
     from fits
     group by candidate_key, chain, node
 ),

@@ -23,10 +23,10 @@ latest_year as (
 last_12_months as (
     select
         f.enterprise_code,
-        sum(f.total_tax_yuan) as total_tax_12m_yuan,
-        sum(f.sales_revenue_yuan) as sales_revenue_12m_yuan,
+        cast(sum(f.total_tax_yuan) as decimal(38, 2)) as total_tax_12m_yuan,
+        cast(sum(f.sales_revenue_yuan) as decimal(38, 2)) as sales_revenue_12m_yuan,
         sum(f.electricity_kwh) as electricity_12m_kwh,
-        max_by(f.insured_headcount, f.month_start) as latest_insured_headcount
+        {{ max_by_known('f.insured_headcount', 'f.month_start') }} as latest_insured_headcount
     from {{ ref('fct_enterprise_month') }} f
     join enterprises e using (enterprise_code)
     where f.month_start > {{ dbt.dateadd('month', -12, 'e.as_of_date') }}

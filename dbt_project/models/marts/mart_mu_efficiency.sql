@@ -50,13 +50,14 @@ evaluated as (
 ),
 
 indicators as (
-    -- one row per enterprise, year and indicator (the method seed says which indicators a scope uses)
+    -- one row per enterprise, year and indicator (the method seed says which indicators a scope uses); divided as
+    -- doubles (Spark keeps 6 decimals of a quotient of decimals)
     select
         enterprise_code,
         fiscal_year,
         scope,
         'tax_per_mu' as indicator,
-        cast(total_tax_yuan / industrial_land_mu as double) as value
+        cast(total_tax_yuan as double) / industrial_land_mu as value
     from evaluated where not is_new
     union all
     select
@@ -64,7 +65,7 @@ indicators as (
         fiscal_year,
         scope,
         'value_added_per_mu' as indicator,
-        cast(industrial_value_added_yuan / industrial_land_mu as double) as value
+        cast(industrial_value_added_yuan as double) / industrial_land_mu as value
     from evaluated where not is_new
     union all
     select
@@ -72,7 +73,7 @@ indicators as (
         fiscal_year,
         scope,
         'value_added_per_energy' as indicator,
-        cast(industrial_value_added_yuan / nullif(energy_consumption_tce, 0) as double) as value
+        cast(industrial_value_added_yuan as double) / nullif(energy_consumption_tce, 0) as value
     from evaluated where not is_new
     union all
     select
@@ -80,7 +81,7 @@ indicators as (
         fiscal_year,
         scope,
         'value_added_per_emission' as indicator,
-        cast(industrial_value_added_yuan / emissions_t as double) as value
+        cast(industrial_value_added_yuan as double) / emissions_t as value
     from evaluated where not is_new
     union all
     select
@@ -88,7 +89,7 @@ indicators as (
         fiscal_year,
         scope,
         'labour_productivity' as indicator,
-        cast(industrial_value_added_yuan / nullif(employees_year_end, 0) as double) as value
+        cast(industrial_value_added_yuan as double) / nullif(employees_year_end, 0) as value
     from evaluated where not is_new
     union all
     select
@@ -96,7 +97,7 @@ indicators as (
         fiscal_year,
         scope,
         'rd_intensity' as indicator,
-        cast(rd_expenditure_yuan / nullif(operating_revenue_yuan, 0) as double) as value
+        cast(rd_expenditure_yuan as double) / nullif(operating_revenue_yuan, 0) as value
     from evaluated where not is_new
     union all
     select
@@ -104,7 +105,7 @@ indicators as (
         fiscal_year,
         scope,
         'tax_per_kwh' as indicator,
-        cast(total_tax_yuan / nullif(electricity_kwh, 0) as double) as value
+        cast(total_tax_yuan as double) / nullif(electricity_kwh, 0) as value
     from evaluated where not is_new
 ),
 
@@ -145,7 +146,8 @@ filled as (
 totals as (
     select
         enterprise_code, fiscal_year, scope,
-        round(sum(final_item_score), 2) as total_score,
+        -- from 6 decimals: the engines sum doubles in their own order, which must not decide a half
+        cast(round(cast(sum(final_item_score) as decimal(18, 6)), 2) as double) as total_score,
         max(value) filter (where indicator = 'tax_per_mu') as tax_per_mu_yuan,
         max(value) filter (where indicator = 'value_added_per_mu') as value_added_per_mu_yuan,
         max(value) filter (where indicator = 'value_added_per_energy') as value_added_per_tce_yuan,

@@ -15,10 +15,10 @@ tallies as (
         count(*) filter (where verdict = 'pass') as conditions_passed,
         count(*) filter (where verdict = 'fail') as conditions_failed,
         count(*) filter (where verdict = 'missing') as conditions_missing,
-        {{ dbt.listagg("case when verdict = 'fail' then label || ' (' || value_used || ')' end", "'; '",
-                       "order by condition_no") }} as failed_conditions,
-        {{ dbt.listagg("case when verdict = 'missing' then label || ' (no figure)' end", "'; '",
-                       "order by condition_no") }} as missing_conditions
+        {{ ordered_string_agg("case when verdict = 'fail' then label || ' (' || value_used || ')' end", '; ',
+                              'condition_no') }} as failed_conditions,
+        {{ ordered_string_agg("case when verdict = 'missing' then label || ' (no figure)' end", '; ',
+                              'condition_no') }} as missing_conditions
     from conditions
     group by evaluation_year, policy_id, enterprise_code
 )

@@ -21,7 +21,7 @@ renamed as (
         industry_code,
         park_code,
         -- amounts in 元 (the registry writes 万元)
-        registered_capital * 10000 as registered_capital_yuan,
+        cast(registered_capital * 10000 as decimal(18, 4)) as registered_capital_yuan,
         registered_capital_currency,
         updated_at
     from source
