@@ -126,6 +126,12 @@
     regexp_replace(format('{:,}', round(cast({{ expr }} as double), 6)), '\.0$', '')
 {%- endmacro %}
 
+{#- Rounded half up on the decimal figure, on both engines (DuckDB rounds a double's binary value: 0.73125 is
+    0.7312 there and 0.7313 on Spark): from 10 decimals, as a double. -#}
+{% macro round_half_up(expr, digits=0) -%}
+    cast(round(cast({{ expr }} as decimal(38, 10)), {{ digits }}) as double)
+{%- endmacro %}
+
 {#- The value of the row with the greatest (least) `order` among the rows that have a value: DuckDB's max_by skips
     a NULL value, Spark's returns it; said explicitly, the engines agree. -#}
 {% macro max_by_known(value, order) -%}

@@ -130,8 +130,8 @@ def extract(settings: LakehouseSettings, p: Published, engine: str) -> duckdb.Du
 
 def test_every_published_dataset_is_the_same_on_both_engines(spark_built):
     """Rows, keys and every column equal, dataset by dataset: what Spark builds would publish what DuckDB's does.
-    (Ties are broken alike: every max_by/min_by and ordered list names its order; a rounding of a sum of doubles is
-    taken from 6 decimals, where the engines' summing orders agree.)"""
+    (Ties are broken alike: every max_by/min_by and ordered list names its order; every rounding is half up on the
+    decimal figure, round_half_up.)"""
     settings, _ = spark_built
     for p in PUBLISHED:
         duck, spark = extract(settings, p, "duckdb"), extract(settings, p, "spark")

@@ -271,7 +271,7 @@ ranked as (
 
 scored as (
     select
-        source_system, source_record_key, pripid, 'similarity' as match_rule, round(score, 4) as match_score,
+        source_system, source_record_key, pripid, 'similarity' as match_rule, {{ round_half_up('score', 4) }} as match_score,
         8 as rung
     from ranked
     where place = 1 and score >= {{ var('similarity_threshold') }}

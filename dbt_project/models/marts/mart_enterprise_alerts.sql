@@ -258,18 +258,18 @@ select
     case r.signal
         when 'tax_decline'
             then
-                'tax ' || {{ display_number('round(a.tax_yuan)') }} || ' 元 against '
-                || {{ display_number('round(a.tax_prior_year_yuan)') }} || ' 元 a year earlier ('
-                || cast(cast(round(a.tax_change * 100) as integer) as string) || '%), '
+                'tax ' || {{ display_number(round_half_up('a.tax_yuan')) }} || ' 元 against '
+                || {{ display_number(round_half_up('a.tax_prior_year_yuan')) }} || ' 元 a year earlier ('
+                || cast(cast({{ round_half_up('a.tax_change * 100') }} as integer) as string) || '%), '
                 || cast(a.months_running as string) || ' months running'
         when 'power_and_headcount_falling'
             then
-                'electricity ' || {{ display_number('round(a.electricity_kwh)') }} || ' kWh against '
-                || {{ display_number('round(a.electricity_prior_year_kwh)') }} || ' ('
-                || cast(cast(round(a.electricity_change * 100) as integer) as string) || '%), insured '
+                'electricity ' || {{ display_number(round_half_up('a.electricity_kwh')) }} || ' kWh against '
+                || {{ display_number(round_half_up('a.electricity_prior_year_kwh')) }} || ' ('
+                || cast(cast({{ round_half_up('a.electricity_change * 100') }} as integer) as string) || '%), insured '
                 || cast(cast(a.insured_headcount as bigint) as string) || ' against '
                 || cast(cast(a.insured_headcount_prior_year as bigint) as string) || ' ('
-                || cast(cast(round(a.headcount_change * 100) as integer) as string) || '%) a year earlier, '
+                || cast(cast({{ round_half_up('a.headcount_change * 100') }} as integer) as string) || '%) a year earlier, '
                 || cast(a.months_running as string) || ' months running'
         when 'closed_but_active'
             then
@@ -279,7 +279,7 @@ select
                 || coalesce(' on ' || cast(cast(a.closed_on as date) as string), ' (closing date unknown)')
                 || ', yet ' || concat_ws(
                     ' and ',
-                    {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered',
+                    {{ display_number(round_half_up('a.electricity_kwh')) }} || ' kWh metered',
                     cast(cast(a.insured_headcount as bigint) as string) || ' insured'
                 )
                 || ' this month'
@@ -288,8 +288,8 @@ select
                 'on the abnormal-operation list since ' || cast(cast(a.abnormal_listed_on as date) as string)
                 || coalesce(': ' || a.abnormal_reason, '')
         when 'sales_without_power' then
-            'sales ' || {{ display_number('round(a.sales_revenue_yuan)') }} || ' 元 declared with '
-            || {{ display_number('round(a.electricity_kwh)') }} || ' kWh metered, '
+            'sales ' || {{ display_number(round_half_up('a.sales_revenue_yuan')) }} || ' 元 declared with '
+            || {{ display_number(round_half_up('a.electricity_kwh')) }} || ' kWh metered, '
             || cast(a.months_running as string) || ' months running'
     end as evidence
 from raised a

@@ -146,8 +146,7 @@ filled as (
 totals as (
     select
         enterprise_code, fiscal_year, scope,
-        -- from 6 decimals: the engines sum doubles in their own order, which must not decide a half
-        cast(round(cast(sum(final_item_score) as decimal(18, 6)), 2) as double) as total_score,
+        {{ round_half_up('sum(final_item_score)', 2) }} as total_score,
         max(value) filter (where indicator = 'tax_per_mu') as tax_per_mu_yuan,
         max(value) filter (where indicator = 'value_added_per_mu') as value_added_per_mu_yuan,
         max(value) filter (where indicator = 'value_added_per_energy') as value_added_per_tce_yuan,
@@ -184,7 +183,7 @@ select
     r.rd_intensity,
     r.tax_per_kwh_yuan,
     r.total_score,
-    round(r.rank_share, 4) as rank_share,
+    {{ round_half_up('r.rank_share', 4) }} as rank_share,
     case when e.is_new then 'T' else c.evaluation_class end as evaluation_class
 from evaluated e
 left join ranked r using (enterprise_code, fiscal_year, scope)

@@ -6,12 +6,12 @@ with by_rule as (
         match_rule,
         enterprise_code is not null as is_linked,
         count(*) as records,
-        round(avg(match_score), 4) as mean_score
+        {{ round_half_up('avg(match_score)', 4) }} as mean_score
     from {{ ref('xref_source_record') }}
     group by source_system, match_rule, enterprise_code is not null
 )
 
 select
     *,
-    round(records / sum(records) over (partition by source_system), 4) as share_of_source
+    {{ round_half_up('records / sum(records) over (partition by source_system)', 4) }} as share_of_source
 from by_rule
