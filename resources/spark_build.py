@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from resources import rule_tables
 from resources.settings import LakehouseSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,16 +38,18 @@ def table_path(settings: LakehouseSettings, schema: str, table: str) -> Path:
 
 
 def command(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None,
-            select: str | None = None) -> list[str]:
+            select: str | None = None, tests: bool = True) -> list[str]:
     dbt = spark_venv() / "bin" / "dbt"
     if not dbt.exists():
         raise FileNotFoundError(f"{dbt}: dbt-spark is not installed (run `make spark`, or set LAKEHOUSE_SPARK_VENV to "
                                 "a virtual environment holding dbt-spark[session] and pyspark)")
     home = spark_home(settings)
-    # models and seeds only: the data tests run in the DuckDB build, and the engine comparison checks Spark's tables
     nodes = ["--select", select] if select else []
-    return [str(dbt), "build", "--target", target, *nodes, "--resource-type", "model",
-            "--resource-type", "seed", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+    # the data tests too, unless left out (the engine comparison checks the tables against DuckDB's, tested build);
+    # the unit tests are the models' logic, run by the DuckDB build
+    kinds = ["model", "seed", *(["test"] if tests else [])]
+    return [str(dbt), "build", "--target", target, *nodes, *(f for kind in kinds for f in ("--resource-type", kind)),
+            "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
             "--target-path", str(home / "target"), "--log-path", str(home / "logs"), *(extra or [])]
 
 
@@ -57,11 +60,13 @@ def environment(settings: LakehouseSettings) -> dict[str, str]:
 
 
 def build(settings: LakehouseSettings, target: str = "spark", extra: list[str] | None = None,
-          log: Path | None = None, select: str | None = None) -> int:
+          log: Path | None = None, select: str | None = None, tests: bool = True) -> int:
     """dbt build on Spark (every model and seed, or `select`); its output (Spark's own log lines included) to `log`,
-    else to this process's."""
+    else to this process's. The policy and alert-rule files are written into the lake first, as the DuckDB build
+    does (a malformed file: RuleFileError, before Spark starts)."""
+    rule_tables.write(settings.lake)
     spark_home(settings).mkdir(parents=True, exist_ok=True)
-    cmd = command(settings, target, extra, select)
+    cmd = command(settings, target, extra, select, tests)
     if log is None:
         return subprocess.run(cmd, env=environment(settings), check=False).returncode
     with log.open("w", encoding="utf-8") as out:
@@ -73,12 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m resources.spark_build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", default="spark", choices=["spark", "spark_thrift"])
+    parser.add_argument("--no-tests", action="store_true", help="models and seeds only, without the data tests")
     args, extra = parser.parse_known_args(argv)
     try:
-        return build(LakehouseSettings(), args.target, extra)
+        return build(LakehouseSettings(), args.target, extra, tests=not args.no_tests)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
+    except rule_tables.RuleFileError as error:
+        print(error, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def spark_built(small_run, tmp_path_factory):
     shutil.copy2(run_home / "warehouse.duckdb", home / "warehouse.duckdb")
     settings = LakehouseSettings(home=str(home))
     log = home / "spark_build.log"
-    code = spark_build.build(settings, log=log)
+    code = spark_build.build(settings, log=log, tests=False)
     assert code == 0, log.read_text(encoding="utf-8")[-5000:]
     target = spark_build.spark_home(settings) / "target"
     results = json.loads((target / "run_results.json").read_text())
@@ -162,6 +162,7 @@ def test_enterprise_codes_survive_a_full_refresh_on_spark(spark_built):
     before = codes()
     assert len(before) > 1000 and len({code for _, code, _, _ in before}) == len(before)
     log = settings.home_path / "spark_refresh.log"
-    assert spark_build.build(settings, extra=["--full-refresh"], log=log, select="int_enterprise_codes") == 0, (
+    assert spark_build.build(settings, extra=["--full-refresh"], log=log, select="int_enterprise_codes",
+                             tests=False) == 0, (
         log.read_text(encoding="utf-8")[-3000:])
     assert codes() == before
