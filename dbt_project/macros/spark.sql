@@ -113,8 +113,8 @@
 {%- endmacro %}
 
 {#- Seeds on Spark: dbt-spark's session cursor binds a missing value as the text 'None' (a blank parent_code became
-    'None'), so the values are written into the statement as literals: NULL, numbers as written, text quoted (text
-    holding a quote as base64, since Spark SQL has no escape for a quote inside '...'). -#}
+    'None'), so the values are written into the statement as literals: NULL, numbers as written, text quoted (a quote
+    inside text as chr(39): with escapedStringLiterals, Spark SQL has no escape for it). -#}
 {% macro spark_seed_literal(value) -%}
     {%- if value is none -%}null
     {%- elif value is boolean -%}{{ 'true' if value else 'false' }}
