@@ -271,8 +271,8 @@ ranked as (
 
 scored as (
     select
-        source_system, source_record_key, pripid, 'similarity' as match_rule, {{ round_half_up('score', 4) }} as match_score,
-        8 as rung
+        source_system, source_record_key, pripid, 'similarity' as match_rule,
+        {{ round_half_up('score', 4) }} as match_score, 8 as rung
     from ranked
     where place = 1 and score >= {{ var('similarity_threshold') }}
         and score - coalesce(runner_up, 0) >= {{ var('similarity_margin') }}

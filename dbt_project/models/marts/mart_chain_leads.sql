@@ -249,8 +249,9 @@ select
         case when joint_patents > 0 then cast(joint_patents as string) || ' patent(s) with ' || local_partners
                 || ' (' || cast(joint_invention_patents as string) || ' invention)'
         end,
-        case when coalesce(tax_12m_yuan_here, 0) > 0 then 'tax ' || {{ display_number(round_half_up('tax_12m_yuan_here')) }}
-                || ' 元 paid here in 12 months'
+        case
+            when coalesce(tax_12m_yuan_here, 0) > 0
+                then 'tax ' || {{ display_number(round_half_up('tax_12m_yuan_here')) }} || ' 元 paid here in 12 months'
         end,
         case when parcels_held_here > 0 then cast(parcels_held_here as string) || ' parcel(s), '
                 || {{ display_number(round_half_up('land_mu_held_here', 1)) }} || ' 亩 held in ' || parcel_parks

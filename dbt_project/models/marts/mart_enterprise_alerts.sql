@@ -269,7 +269,8 @@ select
                 || cast(cast({{ round_half_up('a.electricity_change * 100') }} as integer) as string) || '%), insured '
                 || cast(cast(a.insured_headcount as bigint) as string) || ' against '
                 || cast(cast(a.insured_headcount_prior_year as bigint) as string) || ' ('
-                || cast(cast({{ round_half_up('a.headcount_change * 100') }} as integer) as string) || '%) a year earlier, '
+                || cast(cast({{ round_half_up('a.headcount_change * 100') }} as integer) as string)
+                || '%) a year earlier, '
                 || cast(a.months_running as string) || ' months running'
         when 'closed_but_active'
             then
