@@ -64,9 +64,9 @@ def build(settings: LakehouseSettings, target: str = "spark", extra: list[str] |
     """dbt build on Spark (every model and seed, or `select`); its output (Spark's own log lines included) to `log`,
     else to this process's. The policy and alert-rule files are written into the lake first, as the DuckDB build
     does (a malformed file: RuleFileError, before Spark starts)."""
+    cmd = command(settings, target, extra, select, tests)  # no Spark environment: nothing written
     rule_tables.write(settings.lake)
     spark_home(settings).mkdir(parents=True, exist_ok=True)
-    cmd = command(settings, target, extra, select, tests)
     if log is None:
         return subprocess.run(cmd, env=environment(settings), check=False).returncode
     with log.open("w", encoding="utf-8") as out:
