@@ -8,6 +8,7 @@ report  docs/benchmarks.md and docs/benchmarks.png from the newest result of eac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
                           "pandas, the naive resolver, the engine's landing, S1, HRSS) only at sizes up to N "
                           f"(default {FLOORS_UP_TO:,}); above it the result says they were skipped")
     run.add_argument("--seed", type=int, default=20251231)
+    run.add_argument("--warehouse-memory", metavar="LIMIT",
+                     help="DuckDB's memory limit for the runs (LAKEHOUSE_WAREHOUSE_MEMORY, e.g. 10GB); default: the "
+                          "machine's default (resources/settings.py)")
     run.add_argument("--work", type=Path, default=REPO / "var" / "bench",
                      help="sources roots (cached) and run homes")
     run.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
@@ -39,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "run":
         from .run import bench_size, save
+
+        if args.warehouse_memory:
+            os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] = args.warehouse_memory
 
         for n in args.sizes:
             result = bench_size(n, args.work.resolve(), args.seed, args.floors_up_to)

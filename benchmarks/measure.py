@@ -4,7 +4,9 @@ A sampler thread reads /proc every `interval` seconds for the pipeline process a
 as a child of the Dagster process): CPU = utime + stime + the CPU of children they reaped (so a finished dbt
 process is still counted), RSS = the sum of the tree's resident sets. Stages are time windows read afterwards
 from the Dagster event log and dbt's run_results.json; each sampling interval is split evenly among the stages
-active at its midpoint, so the stages' wall and CPU add up to the run's total.
+active at its midpoint, so the stages' wall and CPU add up to the run's total. Every `spill_every` samples it also
+adds up the disk the spill directories hold (DuckDB's temporary files past its memory limit): blocks allocated, not
+apparent sizes (DuckDB's temporary files are sparse).
 """
 from __future__ import annotations
 
@@ -62,14 +64,31 @@ def tree(root: int, exclude: tuple[str, ...] = ()) -> tuple[float, int]:
     return cpu, rss
 
 
+def disk_bytes(paths: tuple[Path, ...]) -> int:
+    """Bytes allocated on disk by every file under `paths` (missing ones hold none)."""
+    total = 0
+    for root in paths:
+        for folder, _, files in os.walk(root):
+            for name in files:
+                try:
+                    total += os.stat(os.path.join(folder, name)).st_blocks * 512
+                except OSError:  # removed while we walked
+                    pass
+    return total
+
+
 @dataclass
 class Sampler:
-    """Samples a process tree in a thread until stopped: (wall clock, CPU seconds, RSS bytes)."""
+    """Samples a process tree in a thread until stopped: (wall clock, CPU seconds, RSS bytes), and the spill
+    directories' size on disk: (wall clock, bytes)."""
 
     pid: int
     interval: float = 0.1
     exclude: tuple[str, ...] = ()
+    spill_dirs: tuple[Path, ...] = ()
+    spill_every: int = 10
     samples: list[tuple[float, float, int]] = field(default_factory=list)
+    spill_samples: list[tuple[float, int]] = field(default_factory=list)
 
     def __post_init__(self):
         self._stop = threading.Event()
@@ -77,11 +96,19 @@ class Sampler:
 
     def _run(self):
         last_cpu = 0.0
-        while not self._stop.is_set():
+        for i in itertools.count():
+            if self._stop.is_set():
+                break
             cpu, rss = tree(self.pid, self.exclude)
             last_cpu = max(last_cpu, cpu)  # a child exiting before its parent reaps it would dip the sum
             self.samples.append((time.time(), last_cpu, rss))
+            if self.spill_dirs and i % self.spill_every == 0:
+                self.spill_samples.append((time.time(), disk_bytes(self.spill_dirs)))
             self._stop.wait(self.interval)
+
+    @property
+    def peak_spill_bytes(self) -> int:
+        return max((b for _, b in self.spill_samples), default=0)
 
     def __enter__(self):
         self._thread.start()
@@ -112,3 +139,9 @@ def attribute(samples: list[tuple[float, float, int]], stages: dict[str, list[Wi
         o["wall_s"] = round(o["wall_s"], 2)
         o["cpu_s"] = round(o["cpu_s"], 2)
     return out
+
+
+def peak_in_windows(samples: list[tuple[float, int]], stages: dict[str, list[Window]]) -> dict[str, int]:
+    """Per stage: the largest value sampled while it was active (0 when nothing was sampled then)."""
+    return {name: max((v for t, v in samples if any(a <= t < b for a, b in windows)), default=0)
+            for name, windows in stages.items()}

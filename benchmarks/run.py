@@ -22,7 +22,7 @@ from resources.settings import LakehouseSettings, instance_dir, prepare_dagster_
 from simulator.generate import simulator_version
 
 from . import floors
-from .measure import Sampler, attribute
+from .measure import Sampler, attribute, peak_in_windows
 from .stages import LANDING, ORCHESTRATION, RESOLUTION, kind_of, read_stages
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,21 +32,35 @@ MIB = 1024 * 1024
 FLOORS_UP_TO = 1_000_000  # the floors are measured up to this N (--floors-up-to)
 
 
+def generation_record(root: Path) -> Path:
+    """What generating `root` took (the simulator's summary: seconds, peak RSS, files), kept beside it."""
+    return root.with_name(f"generation-{root.name.removeprefix('sources-')}.json")
+
+
 def ensure_sources(root: Path, enterprises: int, seed: int) -> dict:
-    """Generate the sources root unless a complete one for the same size, seed and simulator code is cached there."""
+    """Generate the sources root unless a complete one for the same size, seed and simulator code is cached there;
+    a cached root reports what its generation took when that was recorded."""
     marker = root / "_truth" / "generation.json"
     version = simulator_version()
+    record = generation_record(root)
     if marker.exists():
         info = json.loads(marker.read_text(encoding="utf-8"))
         if (info.get("enterprises") == enterprises and info.get("seed") == seed
                 and len(info.get("months", [])) == MONTHS and info.get("simulator") == version):
-            return {"cached": True, "simulator": version}
+            measured = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+            if measured.get("simulator") != version or "seconds" not in measured:
+                return {"cached": True, "simulator": version}
+            return {"cached": True, "simulator": version, "seconds": measured["seconds"],
+                    "peak_rss_mib": measured.get("peak_rss_mib")}
     shutil.rmtree(root, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "simulator", "generate", "--out", str(root), "--enterprises",
-                    str(enterprises), "--seed", str(seed), "--months", str(MONTHS), "--quiet"],
-                   check=True, stdout=subprocess.DEVNULL)
-    return {"cached": False, "seconds": round(time.perf_counter() - started, 1), "simulator": version}
+    done = subprocess.run([sys.executable, "-m", "simulator", "generate", "--out", str(root), "--enterprises",
+                           str(enterprises), "--seed", str(seed), "--months", str(MONTHS), "--quiet"],
+                          check=True, stdout=subprocess.PIPE, text=True)
+    summary = {**json.loads(done.stdout), "seconds": round(time.perf_counter() - started, 1)}
+    record.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return {"cached": False, "seconds": summary["seconds"], "simulator": version,
+            "peak_rss_mib": summary.get("peak_rss_mib")}
 
 
 # configured by the benchmark (the home and the root) or derived from them by resources/settings.py: none is inherited
@@ -64,10 +78,17 @@ def _env(home: Path, root: Path) -> dict:
     return env
 
 
-def run_pipeline(home: Path, root: Path) -> tuple[float, list, str, int]:
-    """`make run` on this root: wall seconds, the process tree's samples, its output and exit code. Its output is
-    its stage lines and summary only: Dagster's events, dbt's and GX's output go to its own log file
-    ($LAKEHOUSE_HOME/logs, scripts/demo.py)."""
+def spill_dirs(home: Path) -> tuple[Path, ...]:
+    """Where the run's DuckDB connections spill past their memory limits: the build's (beside the warehouse), the
+    gate's (resources/settings.py `spill_path`) and any in-memory connection's default (.tmp of the working
+    directory, the repository's)."""
+    return (home / "warehouse.duckdb.tmp", home / "tmp", REPO / ".tmp")
+
+
+def run_pipeline(home: Path, root: Path) -> tuple[float, Sampler, str, int]:
+    """`make run` on this root: wall seconds, the sampler (the process tree's samples, the spill directories'), its
+    output and exit code. Its output is its stage lines and summary only: Dagster's events, dbt's and GX's output
+    go to its own log file ($LAKEHOUSE_HOME/logs, scripts/demo.py)."""
     shutil.rmtree(home, ignore_errors=True)
     # what `make install` does for a user's home, before the clock starts: the instance (where the run finds it, its
     # DAGSTER_HOME unset), and dbt's partial-parse state for this profile (the user's own is put back afterwards)
@@ -81,11 +102,11 @@ def run_pipeline(home: Path, root: Path) -> tuple[float, list, str, int]:
         proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "demo.py")], cwd=REPO, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
         # the simulated HRSS API is a department's system, not the pipeline: its process is left out
-        with Sampler(proc.pid, exclude=("serve-hrss",)) as sampler:
+        with Sampler(proc.pid, exclude=("serve-hrss",), spill_dirs=spill_dirs(home)) as sampler:
             code = proc.wait()
         wall = time.time() - started
     printed = log.read_text(encoding="utf-8", errors="replace")
-    return wall, sampler.samples, printed, code
+    return wall, sampler, printed, code
 
 
 def published_rows(published: Path) -> int:
@@ -103,7 +124,7 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
     state = DBT_PROJECT / "target" / "partial_parse.msgpack"
     saved = state.read_bytes() if state.exists() else None
     try:
-        wall, samples, printed, code = run_pipeline(home, root)
+        wall, sampler, printed, code = run_pipeline(home, root)
     finally:
         if saved is not None:
             state.write_bytes(saved)
@@ -112,7 +133,9 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
     settings = LakehouseSettings(home=str(home), sources_root=str(root))
     dbt_artifacts = settings.dbt_results_path
     windows, landed_rows, runs = read_stages(instance_dir(home), dbt_artifacts / "run_results.json")
+    samples = sampler.samples
     stages = attribute(samples, windows, rest=ORCHESTRATION)
+    spilled = peak_in_windows(sampler.spill_samples, windows)
     warehouse = settings.warehouse_path
     truth = root / "_truth" / "source_records.parquet"
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -126,6 +149,7 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
         s["rows"] = rows
         s["rows_per_s"] = round(rows / s["wall_s"]) if rows and s["wall_s"] > 0 else None
         s["peak_rss_mib"] = round(s.pop("peak_rss_bytes") / MIB)
+        s["peak_spill_mib"] = round(spilled.get(name, 0) / MIB)
 
     quality = measure(warehouse, truth) if truth.exists() else []
     ambiguity = floors.name_ambiguity(warehouse, truth)
@@ -148,6 +172,7 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
                     "warehouse_memory_limit": settings.warehouse_memory},
         "generation": generation,
         "pipeline": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(peak / MIB),
+                     "peak_spill_mib": round(sampler.peak_spill_bytes / MIB),
                      "dagster_runs": runs, "landed_rows": total_landed, "source_records": source_records,
                      "published_rows": published, "printed": printed.splitlines()},
         "stages": stages,

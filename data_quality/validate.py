@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from contracts.sql import path_literal
 
@@ -59,9 +60,16 @@ def _observed(result: dict) -> object:
         (v.get("exception_message") for v in info.values() if isinstance(v, dict)), None)
 
 
-def validate(name: str, files_glob: str, parameters: dict, gx_home: Path, docs: bool = True) -> Outcome:
+def connection_string(config: dict[str, str] | None = None) -> str:
+    """The in-memory DuckDB that GX queries, its settings (memory limit, spill directory) in the URL (duckdb-engine
+    passes the query's parameters to DuckDB's config)."""
+    return "duckdb:///:memory:" + (f"?{urlencode(config)}" if config else "")
+
+
+def validate(name: str, files_glob: str, parameters: dict, gx_home: Path, docs: bool = True,
+             config: dict[str, str] | None = None) -> Outcome:
     """`docs=False`: the Data Docs page (and `docs_url`) is left for `build_docs`, which builds those of several
-    validations at once."""
+    validations at once. `config` bounds GX's DuckDB connection (memory limit, spill directory)."""
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -78,10 +86,13 @@ def validate(name: str, files_glob: str, parameters: dict, gx_home: Path, docs: 
         ExpectationConfiguration(type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {})).to_domain_obj()
         for e in spec["expectations"]], meta=spec.get("meta", {}))
     suite = context.suites.add_or_update(suite)
+    url = connection_string(config)
     try:
         datasource = context.data_sources.get("staged_extracts")
     except (KeyError, ValueError):
-        datasource = context.data_sources.add_sql(name="staged_extracts", connection_string="duckdb:///:memory:")
+        datasource = None
+    if datasource is None or str(datasource.connection_string) != url:
+        datasource = context.data_sources.add_or_update_sql(name="staged_extracts", connection_string=url)
     asset_name = name
     try:
         datasource.delete_asset(asset_name)

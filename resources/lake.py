@@ -89,7 +89,7 @@ class Lake:
         return self.fs.get_file_info(self.key(rel)).type == pafs.FileType.File
 
     def read_bytes(self, rel: str) -> bytes:
-        with self.fs.open_input_stream(self.key(rel)) as f:
+        with self.fs.open_input_stream(self.key(rel), compression=None) as f:  # the bytes as stored
             return f.read()
 
     def read_json(self, rel: str) -> dict:
@@ -141,7 +141,7 @@ class Lake:
         head, _, name = final.rpartition("/")
         aside = f"{head}/.{name}.{uuid.uuid4().hex}"
         try:
-            with self.fs.open_output_stream(aside) as dst:
+            with self.fs.open_output_stream(aside, compression=None) as dst:
                 write(dst)
             self.fs.copy_file(aside, final)
         finally:

@@ -124,6 +124,19 @@ class LakehouseSettings(dg.ConfigurableResource):
         default for this machine."""
         return os.environ.get("LAKEHOUSE_WAREHOUSE_MEMORY") or default_warehouse_memory()
 
+    @property
+    def spill_path(self) -> Path:
+        """Where DuckDB connections other than the build's spill past their memory limit (the build's own spills
+        next to the warehouse, in warehouse.duckdb.tmp)."""
+        return self.home_path / "tmp" / "duckdb"
+
+    def duckdb_config(self) -> dict[str, str]:
+        """A DuckDB connection that reads what the build wrote (the gate's staging, its PII scan and GX): the build's
+        memory limit, spilling into the home (an in-memory connection would otherwise spill into the working
+        directory, or take 80% of the machine). DuckDB creates the spill folder, not its parents: they are made here."""
+        self.spill_path.parent.mkdir(parents=True, exist_ok=True)
+        return {"memory_limit": self.warehouse_memory, "temp_directory": str(self.spill_path)}
+
     def dbt_environment(self) -> dict[str, str]:
         """What dbt's profile and sources read with `env_var`: this home, the lake and the build's memory limit."""
         return {"LAKEHOUSE_HOME": str(self.home_path), "LAKEHOUSE_LAKE": self.lake.uri(),

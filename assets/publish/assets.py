@@ -154,7 +154,7 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
     accepted, blocking = gates.split_gaps(gaps + failed_landing_attempts(context.instance), config.accept_gaps)
     provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
                   "deliveries": deliveries(settings.lake), "accepted_gaps": accepted}
-    con = duckdb.connect()
+    con = duckdb.connect(config=settings.duckdb_config())
     con.execute(gates.attach_sql(settings.warehouse_path))
     staged: dict[str, tuple[Path, dict]] = {}
     try:
@@ -179,14 +179,14 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
         previous = store.current_manifest(published, p.name)
         bounds = row_count_bounds(previous["row_count"] if previous else None, p.row_count_tolerance, p.allow_empty)
         validated[p.name] = (validate(p.name, str(folder / "*.parquet"), bounds, settings.home_path / "gx",
-                                      docs=False), bounds, previous)
+                                      docs=False, config=settings.duckdb_config()), bounds, previous)
     build_docs(settings.home_path / "gx", [outcome for outcome, _, _ in validated.values()])
     for p in PUBLISHED:
         folder, manifest = staged[p.name]
         outcome, bounds, previous = validated[p.name]
         context.log.info(outcome.summary())
         yield gates.gx_result(staged_key(p), outcome, bounds, previous)
-        yield gates.pii_result(staged_key(p), pii.scan(folder), len(manifest["files"]))
+        yield gates.pii_result(staged_key(p), pii.scan(folder, settings.duckdb_config()), len(manifest["files"]))
         yield gates.upstream_result(staged_key(p), dbt_checked, dbt_failed, not_conserved)
         yield gates.complete_result(staged_key(p), settings.sources_path, blocking, accepted)
 

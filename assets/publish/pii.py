@@ -53,36 +53,52 @@ class Finding:
         return f"{self.file}:{self.column} {self.kind} in {self.rows} row(s)"
 
 
-def scan(folder: Path) -> list[Finding]:
+def scan(folder: Path, config: dict[str, str] | None = None) -> list[Finding]:
+    """Every staged file of `folder`, read once for all its text columns and patterns (a province's extracts hold
+    hundreds of millions of rows); `config` bounds the connection (memory limit, spill directory)."""
     findings: list[Finding] = []
-    id_candidate = quote_literal(ID_CANDIDATE)  # the patterns are constants of each query (one compiled regex)
-    con = duckdb.connect()
+    patterns = {"id": quote_literal(ID_CANDIDATE), "mobile phone number": quote_literal(MOBILE),
+                "landline phone number": quote_literal(LANDLINE)}  # constants of the query: compiled once
+    con = duckdb.connect(config=config or {})
     try:
+        con.execute("set enable_progress_bar = false")
         for path in sorted(folder.glob("*.parquet")):
             source, file = "read_parquet($path, hive_partitioning = false)", {"path": str(path)}
             columns = con.execute(f"describe select * from {source}", file).fetchall()
-            for name, kind, *_ in columns:
-                if name.lower() in PERSONAL_COLUMNS:
-                    findings.append(Finding(path.name, name, "personal column", -1, []))
-                if kind != "VARCHAR":
-                    continue
+            findings += [Finding(path.name, name, "personal column", -1, []) for name, *_ in columns
+                         if name.lower() in PERSONAL_COLUMNS]
+            text = [name for name, kind, *_ in columns if kind == "VARCHAR"]
+            if not text:
+                continue
+            # per column: how many rows hold an ID candidate (the regex narrows, the check character decides
+            # below, on at most 10,000 distinct candidates), then the count and a few samples of each phone pattern
+            selects = []
+            for name in text:
                 col = quote_identifier(name)
-                # ID numbers: the regex narrows to candidates, the check character decides
+                selects.append(f"count(*) filter (where regexp_matches({col}, {patterns['id']}))")
+                for label in ("mobile phone number", "landline phone number"):
+                    hit = f"regexp_matches({col}, {patterns[label]})"
+                    selects.append(f"count(*) filter (where {hit})")
+                    selects.append(f"array_slice(list({col}) filter (where {hit}), 1, {SAMPLES})")
+            row = con.execute(f"select {', '.join(selects)} from {source}", file).fetchone()
+            for n, name in enumerate(text):
+                candidate_rows, mobiles, mobile_samples, landlines, landline_samples = row[5 * n:5 * n + 5]
+                col = quote_identifier(name)
                 candidates = [r[0] for r in con.execute(
-                    f"select distinct regexp_extract({col}, {id_candidate}, 2) from {source} "
-                    f"where regexp_matches({col}, {id_candidate}) limit 10000", file).fetchall()]
+                    f"select distinct regexp_extract({col}, {patterns['id']}, 2) from {source} "
+                    f"where regexp_matches({col}, {patterns['id']}) limit 10000", file).fetchall()] \
+                    if candidate_rows else []
                 ids = [c for c in candidates if id_number_is_valid(c)]
                 if ids:
                     rows = con.execute(f"select count(*) from {source} where list_has_any("
-                                       f"[regexp_extract({col}, {id_candidate}, 2)], $ids)",
+                                       f"[regexp_extract({col}, {patterns['id']}, 2)], $ids)",
                                        {**file, "ids": ids}).fetchone()[0]
                     findings.append(Finding(path.name, name, "resident ID number", rows,
-                                            [mask(i) for i in ids[:SAMPLES]]))
-                for label, pattern in (("mobile phone number", MOBILE), ("landline phone number", LANDLINE)):
-                    hits = con.execute(f"select count(*), list({col})[1:{SAMPLES}] from {source} "
-                                       f"where regexp_matches({col}, {quote_literal(pattern)})", file).fetchone()
-                    if hits[0]:
-                        findings.append(Finding(path.name, name, label, hits[0], [mask(v) for v in hits[1]]))
+                                            [mask(v) for v in ids[:SAMPLES]]))
+                for label, hits, samples in (("mobile phone number", mobiles, mobile_samples),
+                                             ("landline phone number", landlines, landline_samples)):
+                    if hits:
+                        findings.append(Finding(path.name, name, label, hits, [mask(v) for v in samples]))
     finally:
         con.close()
     return findings

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.measure import attribute, tree
+from benchmarks.measure import Sampler, attribute, peak_in_windows, tree
+from resources.settings import LakehouseSettings
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ("samr", "tax", "stats", "miit", "hrss", "grid", "eco", "most", "cnipa", "land")
@@ -36,6 +37,23 @@ def test_process_tree_counts_children():
     finally:
         child.kill()
         child.wait()
+
+
+def test_sampler_measures_what_duckdb_spills_where_the_settings_send_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "64MB")
+    settings = LakehouseSettings(home=str(tmp_path / "home"))
+    # an aggregation of 6M distinct strings: far more than 64 MB of hash table, so DuckDB spills it
+    code = ("import duckdb, json, sys; con = duckdb.connect(config=json.loads(sys.argv[1])); "
+            "con.execute('select count(*) from (select md5(i::varchar) as s, count(*) from range(6000000) t(i) "
+            "group by s)').fetchall()")
+    proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(settings.duckdb_config())])
+    with Sampler(proc.pid, spill_dirs=(settings.spill_path,), spill_every=1, interval=0.05) as sampler:
+        assert proc.wait() == 0
+    assert settings.spill_path.is_relative_to(settings.home_path)
+    assert sampler.peak_spill_bytes > 16 * 1024 * 1024, sampler.spill_samples[-5:]
+    stamps = [t for t, _ in sampler.spill_samples]
+    peaks = peak_in_windows(sampler.spill_samples, {"all": [(stamps[0], stamps[-1] + 1)], "never": [(0.0, 1.0)]})
+    assert peaks == {"all": sampler.peak_spill_bytes, "never": 0}
 
 
 @pytest.mark.timeout(900)
@@ -86,3 +104,8 @@ def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
     assert "## End to end against the sum of its stages' floors" in report
     assert "## How time and memory grow with N" in report
     assert (docs / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # what generating the root took, kept beside it, and what the run spilled (DuckDB's temporary files)
+    assert result["generation"]["cached"] is False and result["generation"]["peak_rss_mib"] > 0
+    assert json.loads((tmp_path / "work" / "generation-2000.json").read_text())["enterprises"] == 2000
+    assert pipeline["peak_spill_mib"] >= max(s["peak_spill_mib"] for s in stages.values()) >= 0
+    assert "| peak spill to disk (DuckDB's temporary files) |" in report

@@ -119,7 +119,10 @@ def test_a_cached_root_is_reused_only_when_the_same_simulator_wrote_it(tmp_path)
     marker = json.loads((root / "_truth" / "generation.json").read_text(encoding="utf-8"))
     assert first["cached"] is False and marker["simulator"] == first["simulator"] == simulator_version()
     assert len(marker["months"]) == MONTHS
-    assert ensure_sources(root, 200, seed=3) == {"cached": True, "simulator": simulator_version()}
+    # a cached root reports what its generation took (kept beside it when it was generated)
+    assert ensure_sources(root, 200, seed=3) == {"cached": True, "simulator": simulator_version(),
+                                                 "seconds": first["seconds"],
+                                                 "peak_rss_mib": first["peak_rss_mib"]}
     # a root written by other simulator code is other data: generated again
     (root / "_truth" / "generation.json").write_text(json.dumps({**marker, "simulator": "0" * 12}), encoding="utf-8")
     again = ensure_sources(root, 200, seed=3)

@@ -2,6 +2,7 @@
 (moto's server): the same landing, conservation and publication guarantees as on a local disk."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.landing.land import bronze_dir, deliveries_dir, quarantine_dir
+from assets.landing.store import read_raw
 from assets.publish import replica, store
 from assets.publish.assets import PUBLISH_ASSETS, landing_conservation
 from contracts.published import PUBLISHED
@@ -60,6 +62,13 @@ def test_the_lake_is_on_the_object_store_not_on_local_disk(s3_world):
     raw = [i for i in lake.fs.get_file_info(pafs.FileSelector(lake.key("raw"), recursive=True))
            if i.type == pafs.FileType.File]
     assert len(raw) >= len(DATASETS)  # every delivery's bytes, content-addressed
+    # text deliveries kept compressed; read back, each is the delivery its name hashes
+    texts = [i.path for i in raw if i.path.endswith(".csv.zst")]
+    assert texts
+    for path in texts[:3]:
+        rel = path.removeprefix(f"{lake.root}/")
+        data = read_raw(lake, rel)
+        assert hashlib.sha256(data).hexdigest() == path.rsplit("/", 1)[1].removesuffix(".csv.zst")
 
 
 def test_every_delivery_is_conserved_in_the_object_store(s3_world):

@@ -1,12 +1,15 @@
 """Re-delivery, re-runs, conservation over a whole default root, the file sensor and the UI metadata."""
 from __future__ import annotations
 
+import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import dagster as dg
 
 from assets.landing.assets import LANDING_ASSETS
+from assets.landing.store import read_raw
 from contracts.sources import DATASETS
 from pipelines.sensors import new_deliveries_sensor
 from resources.settings import LakehouseSettings
@@ -39,9 +42,18 @@ def test_redelivery_replaces_the_partition_and_reruns_are_idempotent(tmp_path, s
     after = bronze(home, "tax_returns", "2025-11")
     assert len(after) == event["rows_after"] and len(before) == event["rows_before"]
     assert {r["_delivery_sha256"] for r in after} != {r["_delivery_sha256"] for r in before}
-    # both deliveries stay in the raw archive, addressed by their hashes
-    raw = {p.stem for p in (home / "lake" / "raw").rglob("*.csv")}
-    assert {before[0]["_delivery_sha256"], after[0]["_delivery_sha256"]} <= raw
+    # both deliveries stay in the raw archive, addressed by their hashes, compressed, and give their bytes back
+    raw = {p.name.removesuffix(".csv.zst"): p for p in (home / "lake" / "raw").rglob("*.csv.zst")}
+    assert {before[0]["_delivery_sha256"], after[0]["_delivery_sha256"]} <= set(raw)
+    lake = LakehouseSettings(home=str(home)).lake
+    [delivered] = [f.read_bytes() for f in (root / "tax").iterdir() if "202511" in f.name]
+    kept = read_raw(lake, raw[after[0]["_delivery_sha256"]].relative_to(home / "lake").as_posix())
+    assert hashlib.sha256(kept).hexdigest() == after[0]["_delivery_sha256"]
+    assert kept == delivered
+    assert raw[after[0]["_delivery_sha256"]].stat().st_size < len(kept) / 2  # zstd: a CSV shrinks
+    # a standard zstd frame: the operator's own tool reads it too
+    assert subprocess.run(["zstd", "-dc", str(raw[after[0]["_delivery_sha256"]])], capture_output=True,
+                          check=True).stdout == kept
     # the bronze folder holds exactly the current delivery: no second copy of the month
     assert count(home / "lake" / "bronze" / "tax" / "returns") == len(after)
 

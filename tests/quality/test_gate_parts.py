@@ -10,7 +10,7 @@ import pytest
 from assets.publish import pii
 from data_quality import suites
 from data_quality.gx_duckdb import buffered_duckdb_results
-from data_quality.validate import build_docs, row_count_bounds, validate
+from data_quality.validate import build_docs, connection_string, row_count_bounds, validate
 
 
 def _validate_plainly(parquet: str, buffered: bool):
@@ -72,6 +72,20 @@ def test_a_suite_names_what_failed_with_samples(tmp_path):
     build_docs(tmp_path / "gx", [later])
     assert later.docs_url and later.docs_url != outcome.docs_url
     assert Path(later.docs_url.removeprefix("file://")).is_file()
+
+    # the gate bounds GX's DuckDB as it does its own connections (a province's extracts: hundreds of millions of rows)
+    import great_expectations as gx
+    import sqlalchemy as sa
+
+    config = {"memory_limit": "1GiB", "temp_directory": str(tmp_path / "spill here")}
+    with sa.create_engine(connection_string(config)).connect() as c:
+        assert tuple(c.execute(sa.text("select current_setting('memory_limit'), current_setting('temp_directory')"))
+                     .one()) == ("1.0 GiB", config["temp_directory"])
+    bounded = validate("mu_efficiency", str(folder / "*.parquet"), row_count_bounds(None, 0.2, True), tmp_path / "gx",
+                       docs=False, config=config)
+    assert {(f["expectation"], f["column"]) for f in bounded.failures} == failed
+    source = gx.get_context(mode="file", project_root_dir=str(tmp_path / "gx")).data_sources.get("staged_extracts")
+    assert str(source.connection_string) == connection_string(config) != connection_string()
 
 
 def id_number(body: str) -> str:
