@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="measure the floors (bare DuckDB reruns the whole build's SQL: about 5 minutes at 1M; "
                           "pandas, the naive resolver, the engine's landing, S1, HRSS) only at sizes up to N "
                           f"(default {FLOORS_UP_TO:,}); above it the result says they were skipped")
+    run.add_argument("--landing-only", action="store_true",
+                     help="generate and land only (`make run --landing-only`): a province whose whole run does not "
+                          "fit the machine; saved as <date>-<N>-landing.json, reported apart")
     run.add_argument("--seed", type=int, default=20251231)
     run.add_argument("--warehouse-memory", metavar="LIMIT",
                      help="DuckDB's memory limit for the runs (LAKEHOUSE_WAREHOUSE_MEMORY, e.g. 10GB); default: the "
@@ -48,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] = args.warehouse_memory
 
         for n in args.sizes:
+            if args.landing_only:
+                from .run import bench_landing
+
+                result = bench_landing(n, args.work.resolve(), args.seed)
+                print(f"[{n:,}] landing {result['pipeline']['wall_s']:.1f} s -> {save(result, args.results)}",
+                      flush=True)
+                continue
             result = bench_size(n, args.work.resolve(), args.seed, args.floors_up_to)
             path = save(result, args.results)
             p = result["pipeline"]

@@ -68,6 +68,9 @@ def disk_bytes(paths: tuple[Path, ...]) -> int:
     """Bytes allocated on disk by every file under `paths` (missing ones hold none)."""
     total = 0
     for root in paths:
+        if os.path.isfile(root):
+            total += os.stat(root).st_blocks * 512
+            continue
         for folder, _, files in os.walk(root):
             for name in files:
                 try:
@@ -87,8 +90,11 @@ class Sampler:
     exclude: tuple[str, ...] = ()
     spill_dirs: tuple[Path, ...] = ()
     spill_every: int = 10
+    disk_dirs: tuple[Path, ...] = ()  # everything the run writes: its peak size on disk (disk_every samples)
+    disk_every: int = 20
     samples: list[tuple[float, float, int]] = field(default_factory=list)
     spill_samples: list[tuple[float, int]] = field(default_factory=list)
+    disk_samples: list[tuple[float, int]] = field(default_factory=list)
 
     def __post_init__(self):
         self._stop = threading.Event()
@@ -104,11 +110,17 @@ class Sampler:
             self.samples.append((time.time(), last_cpu, rss))
             if self.spill_dirs and i % self.spill_every == 0:
                 self.spill_samples.append((time.time(), disk_bytes(self.spill_dirs)))
+            if self.disk_dirs and i % self.disk_every == 0:
+                self.disk_samples.append((time.time(), disk_bytes(self.disk_dirs)))
             self._stop.wait(self.interval)
 
     @property
     def peak_spill_bytes(self) -> int:
         return max((b for _, b in self.spill_samples), default=0)
+
+    @property
+    def peak_disk_bytes(self) -> int:
+        return max((b for _, b in self.disk_samples), default=0)
 
     def __enter__(self):
         self._thread.start()

@@ -22,7 +22,7 @@ from resources.settings import LakehouseSettings, instance_dir, prepare_dagster_
 from simulator.generate import simulator_version
 
 from . import floors
-from .measure import Sampler, attribute, peak_in_windows
+from .measure import Sampler, attribute, disk_bytes, peak_in_windows
 from .stages import LANDING, ORCHESTRATION, RESOLUTION, kind_of, read_stages
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def spill_dirs(home: Path) -> tuple[Path, ...]:
     return (home / "warehouse.duckdb.tmp", home / "tmp", REPO / ".tmp")
 
 
-def run_pipeline(home: Path, root: Path) -> tuple[float, Sampler, str, int]:
+def run_pipeline(home: Path, root: Path, landing_only: bool = False) -> tuple[float, Sampler, str, int]:
     """`make run` on this root: wall seconds, the sampler (the process tree's samples, the spill directories'), its
     output and exit code. Its output is its stage lines and summary only: Dagster's events, dbt's and GX's output
     go to its own log file ($LAKEHOUSE_HOME/logs, scripts/demo.py)."""
@@ -99,14 +99,72 @@ def run_pipeline(home: Path, root: Path) -> tuple[float, Sampler, str, int]:
     log = home / "make-run.log"
     with log.open("w") as out:
         started = time.time()
-        proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "demo.py")], cwd=REPO, env=env, stdout=out,
+        proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "demo.py"),
+                                 *(["--landing-only"] if landing_only else [])], cwd=REPO, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
         # the simulated HRSS API is a department's system, not the pipeline: its process is left out
-        with Sampler(proc.pid, exclude=("serve-hrss",), spill_dirs=spill_dirs(home)) as sampler:
+        with Sampler(proc.pid, exclude=("serve-hrss",), spill_dirs=spill_dirs(home),
+                     disk_dirs=(home, REPO / ".tmp")) as sampler:
             code = proc.wait()
         wall = time.time() - started
     printed = log.read_text(encoding="utf-8", errors="replace")
     return wall, sampler, printed, code
+
+
+def footprint(home: Path, root: Path) -> dict[str, int]:
+    """MiB on disk after the run, by what holds them: the sources root (the departments', read only) and each part
+    of the home."""
+    mib = lambda *paths: round(disk_bytes(paths) / MIB)  # noqa: E731
+    lake, published = home / "lake", home / "published"
+    parts = {"sources root": mib(root), "lake: raw archive": mib(lake / "raw"), "lake: bronze": mib(lake / "bronze"),
+             "lake: quarantine": mib(lake / "quarantine"), "warehouse": mib(home / "warehouse.duckdb"),
+             "published: extracts": mib(*[v for p in PUBLISHED for v in (published / p.name).glob("v=*")]),
+             "published: change sets": mib(*[published / p.name / "changes" for p in PUBLISHED]),
+             "published: each park's": mib(published / "parks")}
+    parts["home, all"] = mib(home)
+    return parts
+
+
+def bench_landing(enterprises: int, work: Path, seed: int) -> dict:
+    """A size's generation and landing only (`make run --landing-only`: every delivery landed, nothing built): a
+    province's first two steps, measured where its whole run does not fit the machine. Its result has scope
+    "landing" and stays out of the tables of whole runs."""
+    root, home = work / f"sources-{enterprises}", work / f"run-{enterprises}"
+    print(f"[{enterprises:,}] sources root {root} ...", flush=True)
+    generation = ensure_sources(root, enterprises, seed)
+    print(f"[{enterprises:,}] make run --landing-only on a fresh home {home} ...", flush=True)
+    wall, sampler, printed, code = run_pipeline(home, root, landing_only=True)
+    if code != 0:
+        raise SystemExit(f"the landing failed at N={enterprises:,} (exit {code}); see {home / 'make-run.log'}")
+    disk = footprint(home, root)
+    windows, landed_rows, runs = read_stages(instance_dir(home), home / "no-dbt-run")
+    stages = attribute(sampler.samples, windows, rest=ORCHESTRATION)
+    spilled = peak_in_windows(sampler.spill_samples, windows)
+    for name, st in stages.items():
+        rows = landed_rows.get(name.removeprefix(LANDING), 0) if name.startswith(LANDING) else None
+        st["rows"] = rows
+        st["rows_per_s"] = round(rows / st["wall_s"]) if rows and st["wall_s"] > 0 else None
+        st["peak_rss_mib"] = round(st.pop("peak_rss_bytes") / MIB)
+        st["peak_spill_mib"] = round(spilled.get(name, 0) / MIB)
+    samples = sampler.samples
+    settings = LakehouseSettings(home=str(home), sources_root=str(root))
+    return {
+        "enterprises": enterprises, "months": MONTHS, "seed": seed, "scope": "landing",
+        "date": dt.date.today().isoformat(),
+        "machine": {"cpus": os.cpu_count(),
+                    "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1),
+                    "disk_free_gib": round(shutil.disk_usage(work).free / 1024**3, 1),
+                    "warehouse_memory_limit": settings.warehouse_memory},
+        "generation": generation,
+        "pipeline": {"wall_s": round(wall, 1),
+                     "cpu_s": round(samples[-1][1] - samples[0][1], 1) if len(samples) > 1 else 0.0,
+                     "peak_rss_mib": round(max((r for _, _, r in samples), default=0) / MIB),
+                     "peak_spill_mib": round(sampler.peak_spill_bytes / MIB),
+                     "peak_disk_mib": round(sampler.peak_disk_bytes / MIB), "disk_mib": disk,
+                     "dagster_runs": runs, "landed_rows": sum(landed_rows.values()),
+                     "printed": printed.splitlines()},
+        "stages": stages,
+    }
 
 
 def published_rows(published: Path) -> int:
@@ -130,6 +188,7 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
             state.write_bytes(saved)
     if code != 0:
         raise SystemExit(f"the pipeline failed at N={enterprises:,} (exit {code}); see {home / 'make-run.log'}")
+    disk = footprint(home, root)  # before the floors add their own files to the home
     settings = LakehouseSettings(home=str(home), sources_root=str(root))
     dbt_artifacts = settings.dbt_results_path
     windows, landed_rows, runs = read_stages(instance_dir(home), dbt_artifacts / "run_results.json")
@@ -173,6 +232,7 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
         "generation": generation,
         "pipeline": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(peak / MIB),
                      "peak_spill_mib": round(sampler.peak_spill_bytes / MIB),
+                     "peak_disk_mib": round(sampler.peak_disk_bytes / MIB), "disk_mib": disk,
                      "dagster_runs": runs, "landed_rows": total_landed, "source_records": source_records,
                      "published_rows": published, "printed": printed.splitlines()},
         "stages": stages,
@@ -264,6 +324,7 @@ def engine_landing_result(per_source: dict, stages: dict) -> dict:
 
 def save(result: dict, results_dir: Path) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{result['date']}-{result['enterprises']}.json"
+    scope = f"-{result['scope']}" if result.get("scope") else ""
+    path = results_dir / f"{result['date']}-{result['enterprises']}{scope}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path

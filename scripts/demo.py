@@ -16,6 +16,9 @@ created on first use as `make install` creates it.
 Before the first run, runs of the instance whose processes are gone are marked failed and their pool slots freed
 (pipelines/run_recovery.py). Exit status: 0 when every run succeeded and no blocking check failed, 1 otherwise (the
 summary names each failed step and check with its message), 130 when stopped by Ctrl-C or SIGTERM.
+
+`--landing-only` lands every delivery and stops there (no build, no gate, no publication): a first look at a new
+root, or a province's landing measured apart from its build.
 """
 from __future__ import annotations
 
@@ -532,7 +535,12 @@ def reap_dead_runs() -> list[str]:
             or ["dead-run check: no run left behind by a dead process"])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="scripts/demo.py", description="make run")
+    parser.add_argument("--landing-only", action="store_true", help="land every delivery, build nothing")
+    args = parser.parse_args(argv)
     from pipelines.run_recovery import patch_pool_wait
     from resources.settings import LakehouseSettings, prepare_dagster_home
 
@@ -560,8 +568,11 @@ def main() -> int:
                 console.line(f"HRSS API ({kind}) at {base}: {len(periods)} periods "
                              f"{periods[0] if periods else ''}..{periods[-1] if periods else ''}")
                 land_everything(settings, periods, runs, console)
-                for line in build_warehouse(settings, runs, console):
-                    console.line(line)
+                if args.landing_only:
+                    console.line("landing only (--landing-only): nothing built, gated or published")
+                else:
+                    for line in build_warehouse(settings, runs, console):
+                        console.line(line)
             console.line(f"lake: {settings.lake.uri()}  warehouse: {settings.warehouse_path}  "
                          f"published: {settings.published_path}")
             code = 1 if runs.failures else 0

@@ -109,3 +109,9 @@ def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
     assert json.loads((tmp_path / "work" / "generation-2000.json").read_text())["enterprises"] == 2000
     assert pipeline["peak_spill_mib"] >= max(s["peak_spill_mib"] for s in stages.values()) >= 0
     assert "| peak spill to disk (DuckDB's temporary files) |" in report
+    # what the run left on disk, by part, and the most its home held meanwhile
+    disk = pipeline["disk_mib"]
+    assert disk["sources root"] > 0 and disk["lake: bronze"] > 0 and disk["warehouse"] > 0
+    assert disk["published: extracts"] > 0 and disk["lake: raw archive"] < disk["sources root"]  # kept compressed
+    assert pipeline["peak_disk_mib"] >= disk["warehouse"] + disk["lake: bronze"]
+    assert "## On disk" in report and "| **home, peak while the run went** |" in report
