@@ -133,12 +133,21 @@
 {%- endmacro %}
 
 {#- The value of the row with the greatest (least) `order` among the rows that have a value: DuckDB's max_by skips
-    a NULL value, Spark's returns it; said explicitly, the engines agree. -#}
-{% macro max_by_known(value, order) -%}
-    max_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
+    a NULL value, Spark's returns it; said explicitly, the engines agree. Where rows can tie on `order`, `tie`
+    decides (compared after it): without it each engine, and each run, may pick another of the tied rows. -#}
+{% macro max_by_known(value, order, tie=none) -%}
+    max_by({{ value }}, case when {{ value }} is not null then {{ ordering_pair(order, tie) if tie else order }} end)
 {%- endmacro %}
-{% macro min_by_known(value, order) -%}
-    min_by({{ value }}, case when {{ value }} is not null then {{ order }} end)
+{% macro min_by_known(value, order, tie=none) -%}
+    min_by({{ value }}, case when {{ value }} is not null then {{ ordering_pair(order, tie) if tie else order }} end)
+{%- endmacro %}
+
+{#- Two values compared as one: by the first, then the second. -#}
+{% macro ordering_pair(first, second) -%}
+    {{ return(adapter.dispatch('ordering_pair')(first, second)) }}
+{%- endmacro %}
+{% macro default__ordering_pair(first, second) -%}
+    struct_pack(k := {{ first }}, t := {{ second }})
 {%- endmacro %}
 
 {#- Every column but these: DuckDB's `* exclude (...)`, Spark's `* except (...)`. -#}

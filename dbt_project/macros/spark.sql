@@ -148,3 +148,7 @@
 {% macro spark__star_except(columns) -%}
     * except ({{ columns | join(', ') }})
 {%- endmacro %}
+
+{% macro spark__ordering_pair(first, second) -%}
+    named_struct('k', {{ first }}, 't', {{ second }})
+{%- endmacro %}

@@ -115,3 +115,19 @@ def test_benchmark_run_measures_every_stage_floor_and_quality(tmp_path):
     assert disk["published: extracts"] > 0 and disk["lake: raw archive"] < disk["sources root"]  # kept compressed
     assert pipeline["peak_disk_mib"] >= disk["warehouse"] + disk["lake: bronze"]
     assert "## On disk" in report and "| **home, peak while the run went** |" in report
+
+    # a size measured in part (a province): generated and landed as `make run --landing-only` lands it, nothing built;
+    # reported apart, with what its whole run would need scaled from the whole run above
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "run", "--landing-only", "--sizes", "2000",
+                           "--work", str(tmp_path / "work"), "--results", str(results), "--docs", str(docs)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    part = json.loads((results / f"{result['date']}-2000-landing.json").read_text(encoding="utf-8"))
+    assert part["scope"] == "landing" and part["pipeline"]["dagster_runs"] == {"runs": 3, "failed_runs": 0}
+    assert part["pipeline"]["landed_rows"] == pipeline["landed_rows"]  # the same root, landed the same way
+    assert not (tmp_path / "work" / "run-2000" / "warehouse.duckdb").exists()  # nothing built
+    assert part["generation"]["cached"] is True and part["generation"]["seconds"] > 0
+    report = (docs / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## A province on one machine: generation and landing" in report
+    assert "| **the home, whole run** |" in report and "whole run not made" in report
+    assert "| N=2k × 12 months: `make run` on one" in report

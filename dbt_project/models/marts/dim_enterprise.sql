@@ -82,7 +82,7 @@ abnormal as (
 ),
 
 external_names as (
-    select x.enterprise_code, {{ max_by_known('r.name', 'r.source_rows') }} as enterprise_name
+    select x.enterprise_code, {{ max_by_known('r.name', 'r.source_rows', tie='r.name') }} as enterprise_name
     from xref x
     join {{ ref('int_source_records') }} r using (source_system, source_record_key)
     where x.match_rule = 'external_uscc'

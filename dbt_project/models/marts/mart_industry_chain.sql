@@ -41,7 +41,9 @@ distinct_members as (
 ),
 
 leaders as (
-    select m.chain, {{ max_by_known('m.enterprise_code', 'e.revenue_12m_yuan') }} as leader_code
+    select
+        m.chain,
+        {{ max_by_known('m.enterprise_code', 'e.revenue_12m_yuan', tie='m.enterprise_code') }} as leader_code
     from distinct_members m join enterprises e using (enterprise_code)
     group by m.chain
 ),
