@@ -78,7 +78,7 @@ def generate(out: Path, enterprises: int, seed: int, year: int = 2025, months: i
     for index, start in enumerate(range(0, enterprises, chunk_size)):
         n = min(chunk_size, enterprises - start)
         chunk = population.chunk(index, start, n)
-        ext = population.external(index, max(1, n // 30), chunk)
+        ext = population.external(index, max(1, n // 30), chunk, locals_end=enterprises)
         samr.add(index, chunk, truth)
         tax.add(index, chunk, ext)
         grid.add(index, chunk)

@@ -416,16 +416,19 @@ class Population:
             parent=parent,
         )
 
-    def external(self, index: int, n: int, chunk: Chunk | None = None) -> dict:
+    def external(self, index: int, n: int, chunk: Chunk | None = None, locals_end: int = 0) -> dict:
         """Enterprises registered elsewhere that still appear in local tax and patent records. Some carry the
         same trade name, industry and legal form as a local enterprise (only the division differs): a name core
-        is not an identity."""
+        is not an identity. `locals_end`: the local enterprises' ids are below it."""
         rng = self.rng(2, index)
-        # GB 11714 codes are unique nationally: external ids stay clear of the locals' and below the digits' modulus
-        # (10**8) for up to 100 chunks, so no external shares a local enterprise's organization code
-        if n > 100_000 or index >= 100:
-            raise ValueError(f"external ids: chunk {index} with {n:,} externals leaves their reserved range")
-        gid = np.arange(n, dtype=np.int64) + 90_000_000 + index * 100_000
+        # GB 11714 codes are unique nationally: each chunk's externals take 100,000 ids clear of the locals' and
+        # below the digits' modulus (10**8), so no external shares a local enterprise's organization code: chunks
+        # 0-99 from 90,000,000 up (roots of up to 5M enterprises as before), later ones below 90,000,000, downwards
+        base = 90_000_000 + index * 100_000 if index < 100 else 90_000_000 - (index - 99) * 100_000
+        if n > 100_000 or base < locals_end:
+            raise ValueError(f"external ids: chunk {index} with {n:,} externals would meet the local enterprises' ids "
+                             f"(below {locals_end:,})")
+        gid = np.arange(n, dtype=np.int64) + base
         org = org_codes(gid, rng.random(n) < 0.6, salt=self.seed % 1000)
         out = {"uscc": [], "legacy": [], "name": [], "parts": [], "twin": [],
                "revenue": np.exp(rng.normal(np.log(2e7), 1.2, n))}

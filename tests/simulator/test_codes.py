@@ -33,3 +33,22 @@ def test_break_check_always_breaks():
 
 def test_full_width():
     assert codes.to_full_width("91a-") == "９１ａ－"
+
+
+def test_a_root_of_more_than_a_hundred_chunks_keeps_external_codes_apart_from_local_ones(tmp_path):
+    """A province (10M enterprises) is 200 chunks of 50,000: every chunk's enterprises registered elsewhere take ids
+    of their own. Here 101 chunks of 120, the externals' GB 11714 codes never a local's."""
+    import duckdb
+
+    from simulator.generate import generate
+
+    generate(tmp_path, 12_120, seed=5, months=2, chunk_size=120, progress=False)
+    con = duckdb.connect()
+    local = {r[0] for r in con.execute("select org_code from read_parquet($p)",
+                                       {"p": str(tmp_path / "_truth" / "enterprises.parquet")}).fetchall()}
+    external = {r[0][8:17] for r in con.execute(
+        "select source_record_key from read_parquet($p) where owner_kind = 'external_enterprise' "
+        "and source_system = 'tax' and length(source_record_key) = 18",
+        {"p": str(tmp_path / "_truth" / "source_records.parquet")}).fetchall()}
+    assert len(local) == 12_120 and len(external) > 101
+    assert not local & external
