@@ -239,3 +239,9 @@ def test_the_curve_takes_the_sizes_of_one_simulator_code():
     old, new = result(3_000, "a"), [result(15_000, "b"), result(1_000_000, "b"), result(3_000_000, "b")]
     assert one_campaign([old, *new]) == new
     assert one_campaign([result(3_000, None), result(15_000, None)]) == [result(3_000, None), result(15_000, None)]
+    # every result kept counts, not only each size's newest: a newer small run on newer code leaves the older
+    # campaign's curve whole, its own size taken from the older code's run
+    newer = result(15_000, "c", "2026-12-06")
+    assert one_campaign([old, *new, newer]) == new
+    again = result(15_000, "b", "2026-12-02")
+    assert one_campaign([*new, again, newer]) == [again, *new[1:]]
