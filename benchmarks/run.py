@@ -125,6 +125,14 @@ def footprint(home: Path, root: Path) -> dict[str, int]:
     return parts
 
 
+def machine(settings: LakehouseSettings, work: Path) -> dict:
+    """The machine the size ran on: cores, memory, the disk left free after the run, DuckDB's memory limit."""
+    return {"cpus": os.cpu_count(),
+            "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1),
+            "disk_free_gib": round(shutil.disk_usage(work).free / 1024**3, 1),
+            "warehouse_memory_limit": settings.warehouse_memory}
+
+
 def bench_landing(enterprises: int, work: Path, seed: int) -> dict:
     """A size's generation and landing only (`make run --landing-only`: every delivery landed, nothing built): a
     province's first two steps, measured where its whole run does not fit the machine. Its result has scope
@@ -151,10 +159,7 @@ def bench_landing(enterprises: int, work: Path, seed: int) -> dict:
     return {
         "enterprises": enterprises, "months": MONTHS, "seed": seed, "scope": "landing",
         "date": dt.date.today().isoformat(),
-        "machine": {"cpus": os.cpu_count(),
-                    "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1),
-                    "disk_free_gib": round(shutil.disk_usage(work).free / 1024**3, 1),
-                    "warehouse_memory_limit": settings.warehouse_memory},
+        "machine": machine(settings, work),
         "generation": generation,
         "pipeline": {"wall_s": round(wall, 1),
                      "cpu_s": round(samples[-1][1] - samples[0][1], 1) if len(samples) > 1 else 0.0,
@@ -226,9 +231,7 @@ def bench_size(enterprises: int, work: Path, seed: int, floors_up_to: int = FLOO
     return {
         "enterprises": enterprises, "months": MONTHS, "seed": seed,
         "date": dt.date.today().isoformat(),
-        "machine": {"cpus": os.cpu_count(),
-                    "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1024**3, 1),
-                    "warehouse_memory_limit": settings.warehouse_memory},
+        "machine": machine(settings, work),
         "generation": generation,
         "pipeline": {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(peak / MIB),
                      "peak_spill_mib": round(sampler.peak_spill_bytes / MIB),
