@@ -44,7 +44,7 @@ stats_latest as (
 
 -- revenue over the last 12 months the tax returns cover
 tax_revenue as (
-    select x.enterprise_code, cast(sum(t.sales_revenue) as decimal(38, 2)) as sales_revenue_12m
+    select x.enterprise_code, {{ sum_yuan('t.sales_revenue') }} as sales_revenue_12m
     from {{ ref('stg_tax__returns') }} t
     join xref x on x.source_system = 'tax' and x.source_record_key = t.source_record_key
     cross join as_of

@@ -10,11 +10,11 @@ with xref as (
 tax as (
     select
         x.enterprise_code, t.tax_period as month_start,
-        cast(sum(t.vat) as decimal(38, 2)) as vat_yuan,
-        cast(sum(t.corporate_income_tax) as decimal(38, 2)) as corporate_income_tax_yuan,
-        cast(sum(t.other_taxes) as decimal(38, 2)) as other_taxes_yuan,
-        cast(sum(t.total_tax) as decimal(38, 2)) as total_tax_yuan,
-        cast(sum(t.sales_revenue) as decimal(38, 2)) as sales_revenue_yuan,
+        {{ sum_yuan('t.vat') }} as vat_yuan,
+        {{ sum_yuan('t.corporate_income_tax') }} as corporate_income_tax_yuan,
+        {{ sum_yuan('t.other_taxes') }} as other_taxes_yuan,
+        {{ sum_yuan('t.total_tax') }} as total_tax_yuan,
+        {{ sum_yuan('t.sales_revenue') }} as sales_revenue_yuan,
         count(*) filter (where t.total_mismatch) as tax_rows_with_total_mismatch
     from {{ ref('stg_tax__returns') }} t
     join xref x on x.source_system = 'tax' and x.source_record_key = t.source_record_key
@@ -25,7 +25,7 @@ power as (
     select
         x.enterprise_code, g.period as month_start,
         sum(g.active_energy_kwh) as electricity_kwh,
-        cast(sum(g.electricity_fee_yuan) as decimal(38, 2)) as electricity_fee_yuan,
+        {{ sum_yuan('g.electricity_fee_yuan') }} as electricity_fee_yuan,
         count(distinct g.source_record_key) as metering_accounts
     from {{ ref('stg_grid__consumption') }} g
     join xref x on x.source_system = 'grid' and x.source_record_key = g.source_record_key
@@ -36,7 +36,7 @@ insurance as (
     select
         x.enterprise_code, h.period as month_start,
         sum(h.insured_headcount) as insured_headcount,
-        cast(sum(h.contribution_base_yuan) as decimal(38, 2)) as contribution_base_yuan
+        {{ sum_yuan('h.contribution_base_yuan') }} as contribution_base_yuan
     from {{ ref('stg_hrss__employers') }} h
     join xref x on x.source_system = 'hrss' and x.source_record_key = h.source_record_key
     group by x.enterprise_code, h.period

@@ -10,10 +10,10 @@ with xref as (
 stats as (
     select
         x.enterprise_code, s.report_year as fiscal_year,
-        cast(sum(s.gross_industrial_output_yuan) as decimal(38, 2)) as gross_industrial_output_yuan,
-        cast(sum(s.operating_revenue_yuan) as decimal(38, 2)) as operating_revenue_yuan,
-        cast(sum(s.industrial_value_added_yuan) as decimal(38, 2)) as industrial_value_added_yuan,
-        cast(sum(s.rd_expenditure_yuan) as decimal(38, 2)) as rd_expenditure_yuan,
+        {{ sum_yuan('s.gross_industrial_output_yuan') }} as gross_industrial_output_yuan,
+        {{ sum_yuan('s.operating_revenue_yuan') }} as operating_revenue_yuan,
+        {{ sum_yuan('s.industrial_value_added_yuan') }} as industrial_value_added_yuan,
+        {{ sum_yuan('s.rd_expenditure_yuan') }} as rd_expenditure_yuan,
         sum(s.energy_consumption_tce) as energy_consumption_tce,
         sum(s.employees_year_end) as employees_year_end
     from {{ ref('stg_stats__indicators') }} s
@@ -93,8 +93,8 @@ patents_granted as (
 monthly as (
     select
         enterprise_code, extract(year from month_start) as fiscal_year,
-        cast(sum(total_tax_yuan) as decimal(38, 2)) as total_tax_yuan,
-        cast(sum(sales_revenue_yuan) as decimal(38, 2)) as sales_revenue_yuan,
+        {{ sum_yuan('total_tax_yuan') }} as total_tax_yuan,
+        {{ sum_yuan('sales_revenue_yuan') }} as sales_revenue_yuan,
         sum(electricity_kwh) as electricity_kwh, avg(insured_headcount) as average_insured_headcount,
         count(distinct month_start) filter (where total_tax_yuan is not null) as months_with_tax
     from {{ ref('fct_enterprise_month') }}

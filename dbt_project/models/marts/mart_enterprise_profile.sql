@@ -23,8 +23,8 @@ latest_year as (
 last_12_months as (
     select
         f.enterprise_code,
-        cast(sum(f.total_tax_yuan) as decimal(38, 2)) as total_tax_12m_yuan,
-        cast(sum(f.sales_revenue_yuan) as decimal(38, 2)) as sales_revenue_12m_yuan,
+        {{ sum_yuan('f.total_tax_yuan') }} as total_tax_12m_yuan,
+        {{ sum_yuan('f.sales_revenue_yuan') }} as sales_revenue_12m_yuan,
         sum(f.electricity_kwh) as electricity_12m_kwh,
         {{ max_by_known('f.insured_headcount', 'f.month_start') }} as latest_insured_headcount
     from {{ ref('fct_enterprise_month') }} f

@@ -43,7 +43,7 @@ counts as (
 activity as (
     select
         e.park_code, f.month_start,
-        cast(sum(f.total_tax_yuan) as decimal(38, 2)) as total_tax_yuan,
+        {{ sum_yuan('f.total_tax_yuan') }} as total_tax_yuan,
         sum(f.electricity_kwh) as electricity_kwh,
         sum(f.insured_headcount) as insured_headcount
     from {{ ref('fct_enterprise_month') }} f
