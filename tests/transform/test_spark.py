@@ -81,21 +81,29 @@ def test_every_table_spark_builds_equals_duckdbs(spark_built):
         if not any(folder.glob("*.parquet")):  # Spark writes no file for a table without rows
             assert folder.is_dir() and duck_rows == 0, f"{schema}.{table}: no rows on Spark, {duck_rows} in DuckDB"
             continue
-        spark = f"read_parquet('{folder}/*.parquet')"
-        spark_columns = {name.lower() for name, *_ in con.execute(f"describe select * from {spark}").fetchall()}
-        assert spark_columns == {name.lower() for name, _ in columns}, f"{schema}.{table}: other columns on Spark"
-        assert con.execute(f"select count(*) from {spark}").fetchone()[0] == duck_rows, f"{schema}.{table}"
-        for name, kind in columns:
-            value = comparable(name, kind)
-            only_duck = con.execute(f"select count(*) from (select {value} from {schema}.{table} "
-                                    f"except all select {value} from {spark})").fetchone()[0]
+        for name, only_duck in only_in_duckdb(con, schema, table, folder).items():
             if (schema, table, name) in EXPECTED_DIFFERENCES:
                 expected.add((schema, table, name))
-                continue
-            if only_duck:
+            elif only_duck:
                 differences[f"{schema}.{table}.{name}"] = only_duck
     assert differences == {}
     assert expected == set(EXPECTED_DIFFERENCES)
+
+
+def only_in_duckdb(con: duckdb.DuckDBPyConnection, schema: str, table: str, folder) -> dict[str, int]:
+    """Per column of DuckDB's `schema.table`: how many of its values the Spark table's Parquet folder lacks (the same
+    columns and row count asserted first)."""
+    columns = con.execute(f"select column_name, data_type from information_schema.columns "
+                          f"where table_schema = '{schema}' and table_name = '{table}' "
+                          "order by ordinal_position").fetchall()
+    spark = f"read_parquet('{folder}/*.parquet')"
+    spark_columns = {name.lower() for name, *_ in con.execute(f"describe select * from {spark}").fetchall()}
+    assert spark_columns == {name.lower() for name, _ in columns}, f"{schema}.{table}: other columns on Spark"
+    assert con.execute(f"select count(*) from {spark}").fetchone() == con.execute(
+        f"select count(*) from {schema}.{table}").fetchone(), f"{schema}.{table}"
+    return {name: con.execute(f"select count(*) from (select {comparable(name, kind)} from {schema}.{table} "
+                              f"except all select {comparable(name, kind)} from {spark})").fetchone()[0]
+            for name, kind in columns}
 
 
 def test_a_missing_spark_environment_is_named(monkeypatch, tmp_path):
@@ -166,3 +174,73 @@ def test_enterprise_codes_survive_a_full_refresh_on_spark(spark_built):
                              tests=False) == 0, (
         log.read_text(encoding="utf-8")[-3000:])
     assert codes() == before
+
+
+# the models the thrift target builds in the test: a source's staging, read by path from the lake like every source
+THRIFT_MODELS = ("stg_samr__entities", "stg_tax__returns")
+
+
+@pytest.fixture
+def thrift_server(tmp_path):
+    """A Spark Thrift server (HiveThriftServer2, PySpark's own jars) on 127.0.0.1, as a cluster's would be: its
+    tables and metastore under tmp_path, its SQL settings those the session target sets (profiles.yml)."""
+    import socket
+    import subprocess
+    import time
+
+    import yaml
+
+    spark_home = next((spark_build.spark_venv() / "lib").glob("python3*/site-packages/pyspark"))
+    profile = yaml.safe_load((spark_build.PROJECT / "profiles.yml").read_text(encoding="utf-8"))
+    settings = {k: str(v) for k, v in
+                profile["enterprise_lakehouse"]["outputs"]["spark"]["server_side_parameters"].items()
+                if k.startswith("spark.sql.") and "{{" not in str(v)}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    warehouse = tmp_path / "warehouse"
+    log = (tmp_path / "thrift.log").open("w")
+    proc = subprocess.Popen(
+        [str(spark_home / "bin" / "spark-submit"),
+         "--class", "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
+         "--master", "local[2]", "--driver-memory", "2g", "--conf", f"spark.sql.warehouse.dir={warehouse}",
+         "--conf", f"spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName={tmp_path}/metastore;"
+                   "create=true",
+         "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={tmp_path}", "--conf", "spark.ui.enabled=false",
+         *[a for k, v in settings.items() for a in ("--conf", f"{k}={v}")],
+         "--hiveconf", f"hive.server2.thrift.port={port}", "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1",
+         "spark-internal"],
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        env={**spark_build.environment(LakehouseSettings(home=str(tmp_path))), "SPARK_HOME": str(spark_home)})
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "thrift.log").read_text()[-3000:]
+            time.sleep(1)
+        yield port, warehouse
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
+
+
+def test_the_thrift_target_builds_on_a_spark_thrift_server(spark_built, thrift_server, monkeypatch, tmp_path):
+    """`--target spark_thrift` (a cluster's Thrift server, LAKEHOUSE_SPARK_HOST/PORT) builds from the same bronze
+    Parquet, read by path, the rows DuckDB builds. (Last in this module: it writes the Spark build's target.)"""
+    settings, _ = spark_built
+    port, warehouse = thrift_server
+    monkeypatch.setenv("LAKEHOUSE_SPARK_HOST", "127.0.0.1")
+    monkeypatch.setenv("LAKEHOUSE_SPARK_PORT", str(port))
+    log = tmp_path / "thrift_build.log"
+    code = spark_build.build(settings, target="spark_thrift", select=" ".join(THRIFT_MODELS), tests=False, log=log)
+    assert code == 0, log.read_text(encoding="utf-8")[-5000:]
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    for model in THRIFT_MODELS:
+        folder = warehouse / "staging.db" / model
+        assert any(folder.glob("*.parquet")), f"{model}: no table on the Thrift server"
+        differences = only_in_duckdb(con, "staging", model, folder)
+        assert differences and not any(differences.values()), (model, differences)
