@@ -133,9 +133,13 @@ class LakehouseSettings(dg.ConfigurableResource):
     def duckdb_config(self) -> dict[str, str]:
         """A DuckDB connection that reads what the build wrote (the gate's staging, its PII scan and GX): the build's
         memory limit, spilling into the home (an in-memory connection would otherwise spill into the working
-        directory, or take 80% of the machine). DuckDB creates the spill folder, not its parents: they are made here."""
+        directory, or take 80% of the machine)."""
+        return {"memory_limit": self.warehouse_memory, "temp_directory": self.spill_directory()}
+
+    def spill_directory(self) -> str:
+        """`spill_path` for DuckDB's temp_directory: DuckDB creates the folder, not its parents, made here."""
         self.spill_path.parent.mkdir(parents=True, exist_ok=True)
-        return {"memory_limit": self.warehouse_memory, "temp_directory": str(self.spill_path)}
+        return str(self.spill_path)
 
     def dbt_environment(self) -> dict[str, str]:
         """What dbt's profile and sources read with `env_var`: this home, the lake and the build's memory limit."""

@@ -112,6 +112,7 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
     """Land the partitions in order. The next delivery is read while the current one is typed and written, so
     the parsing (or the API's latency) overlaps DuckDB's work; a failure stops at its own partition."""
     lake = context.resources.settings.lake
+    spill = context.resources.settings.spill_directory()  # a province's deliveries spill into the home, not the cwd
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
         upcoming = reader.submit(fetch_partition, context, ds, partitions[0]) if partitions else None
@@ -123,7 +124,8 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
                 results.append(LandingResult(ds.asset_name, partition, "", None, delivered=False))
                 continue
             raw, source, digest = fetched
-            results.append(land(ds, partition, raw, source, digest, lake, file_stat=raw.file_stat))
+            results.append(land(ds, partition, raw, source, digest, lake, file_stat=raw.file_stat,
+                                spill_directory=spill))
             del raw, fetched
     return results
 

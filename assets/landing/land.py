@@ -124,10 +124,14 @@ def malformed_table(malformed: list[tuple[int | None, str, str]]) -> pa.Table:
 
 
 def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Lake,
-         loaded_at: dt.datetime | None = None, file_stat: dict | None = None) -> LandingResult:
+         loaded_at: dt.datetime | None = None, file_stat: dict | None = None,
+         spill_directory: str | None = None) -> LandingResult:
+    """`spill_directory`: where DuckDB spills past the landing's memory limit (a province's monthly file does); else
+    DuckDB's default for an in-memory connection, `.tmp` of the working directory."""
     loaded_at = (loaded_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
     json_source = ds.format in ("jsonl", "api")
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True})
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True,
+                                 **({"temp_directory": spill_directory} if spill_directory else {})})
     con.register("lines" if json_source else "raw", raw.table)
     for statement in typing_statements(ds, partition, loaded_at.date().isoformat(), json_source):
         con.execute(statement)

@@ -177,3 +177,4 @@ def test_previous_month_across_the_year_end():
 
     assert previous_month(datetime.date(2026, 1, 5)) == "2025-12"
     assert previous_month(datetime.date(2026, 3, 5)) == "2026-02"
+
