@@ -476,8 +476,9 @@ def render(results: list[dict], chart_name: str, notes: str = "", partial: list[
     for r in partial or []:  # a province measured in part: its whole run not made
         lines += [f"| {t} | {m} | {v} |" for t, m, v in generation_verdict(r)]
         proj = projection(r, results)
-        need = (f"; the whole run needs about {(proj['home_mib'] + proj['sources_mib']) / 1024:.0f} GiB of disk with "
-                f"its sources root, {proj['free_mib'] / 1024:.0f} GiB were free") if proj else ""
+        need = (f"; its home would need about {proj['home_mib'] / 1024:.0f} GiB beside the "
+                f"{proj['sources_mib'] / 1024:.0f} GiB sources root, {proj['free_mib'] / 1024:.0f} GiB were free for "
+                f"it, and about {proj['wall_s'] / 60:.0f} min") if proj else ""
         lines.append(f"| N={_n(r['enterprises'])} × {r['months']} months: `make run` on one "
                      f"{r['machine']['cpus']}-core / {r['machine']['memory_gib']:g} GiB machine | generated and landed "
                      f"(peak RSS {_gib(r['pipeline']['peak_rss_mib'])}); whole run not made{need} | not met |")
@@ -624,9 +625,11 @@ def projection(partial: dict, results: list[dict]) -> dict | None:
     parts = {k: landed[k] if k.startswith("lake") and k in landed else round(base["pipeline"]["disk_mib"].get(k, 0)
                                                                             * scale) for k in WHOLE_RUN_PARTS}
     sources = landed.get("sources root", 0)
+    largest = max(results, key=lambda r: r["enterprises"])  # time: from the largest whole run, measured or not
     return {"from": base["enterprises"], "parts": parts, "home_mib": sum(parts.values()), "sources_mib": sources,
             "free_mib": round(partial["machine"].get("disk_free_gib", 0) * 1024) + landed.get("home, all", 0),
-            "wall_s": base["pipeline"]["wall_s"] * scale}
+            "time_from": largest["enterprises"],
+            "wall_s": largest["pipeline"]["wall_s"] * partial["enterprises"] / largest["enterprises"]}
 
 
 def province_section(partial: list[dict], results: list[dict]) -> list[str]:
@@ -647,7 +650,7 @@ def province_section(partial: list[dict], results: list[dict]) -> list[str]:
                   f"{p['peak_spill_mib']:,} MiB, {p['dagster_runs']['runs'] - p['dagster_runs']['failed_runs']}/"
                   f"{p['dagster_runs']['runs']} runs succeeded", "",
                   "| landing stage | wall s | CPU s | peak RSS MiB | rows | rows/s |", "|---|---:|---:|---:|---:|---:|"]
-        for name in in_pipeline_order(set(r["stages"])):
+        for name in in_pipeline_order({n for n, st in r["stages"].items() if st["wall_s"] > 0}):
             st = r["stages"][name]
             counts = " | ".join(f"{v:,}" if v else "" for v in (st["rows"], st["rows_per_s"]))
             lines.append(f"| {name} | {st['wall_s']:.1f} | {st['cpu_s']:.1f} | {st['peak_rss_mib']:,} | {counts} |")
@@ -660,7 +663,8 @@ def province_section(partial: list[dict], results: list[dict]) -> list[str]:
             lines += [f"| **the home, whole run** | **{proj['home_mib']:,}** |",
                       f"| the sources root | {proj['sources_mib']:,} |",
                       f"| free for the home on this machine | {proj['free_mib']:,} |",
-                      "", f"Its wall time scaled likewise: about {proj['wall_s'] / 60:.0f} min."]
+                      "", f"Its wall time, scaled linearly from N={_n(proj['time_from'])}'s whole run: about "
+                          f"{proj['wall_s'] / 60:.0f} min."]
     return lines
 
 
