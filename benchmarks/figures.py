@@ -22,6 +22,8 @@ def latest_results(results: Path = RESULTS) -> list[tuple[str, dict]]:
     newest: dict[int, tuple[str, dict]] = {}
     for path in sorted(results.glob("*.json")):  # names sort by date
         data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("scope"):  # a size measured in part (--landing-only): no whole run to cite
+            continue
         newest[data["enterprises"]] = (path.name, data)
     return [newest[n] for n in sorted(newest)]
 
