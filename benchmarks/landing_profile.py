@@ -31,6 +31,7 @@ from assets.landing import store
 from assets.landing.assets import READERS
 from assets.landing.deliveries import discover
 from contracts.sources import DATASETS
+from resources import connections
 from resources.lake import Lake
 
 from .floors import ENGINE_FORMATS, GBK_METHODS, PARQUET, engine_read
@@ -84,7 +85,7 @@ class TimedConnection:
 
 
 class _TimedDuckdb:
-    """Stands in for the `duckdb` module inside assets/landing/land.py while profiling."""
+    """Stands in for the `duckdb` module of resources/connections.py while land() runs."""
 
     def __init__(self, timings: dict[str, float]):
         self.timings = timings
@@ -115,7 +116,7 @@ def floor_delivery(con: duckdb.DuckDBPyConnection, ds, path: Path, work: Path, g
 OUTSIDE_LAND = ("file read", "raw archive (SHA-256 + copy)", "reader (decode, parse to Arrow)")
 
 
-def ours_delivery(ds, partition: str, path: Path, lake: Lake) -> tuple[int, dict[str, float]]:
+def ours_delivery(ds, partition: str, path: Path, lake: Lake, spill: Path) -> tuple[int, dict[str, float]]:
     """Our landing of one file, as the landing asset does it (fetch_file, then land): rows in, seconds per phase."""
     t: dict[str, float] = defaultdict(float)
     t0 = time.perf_counter()
@@ -129,13 +130,13 @@ def ours_delivery(ds, partition: str, path: Path, lake: Lake) -> tuple[int, dict
     t[OUTSIDE_LAND[2]] = time.perf_counter() - t0
     del data
     land_module.ensure_schema_file(lake, ds)
-    saved = land_module.duckdb
-    land_module.duckdb = _TimedDuckdb(t)
+    saved = connections.duckdb
+    connections.duckdb = _TimedDuckdb(t)
     t0 = time.perf_counter()
     try:
-        result = land_module.land(ds, partition, raw, path.name, digest, lake, file_stat={})
+        result = land_module.land(ds, partition, raw, path.name, digest, lake, spill=spill, file_stat={})
     finally:
-        land_module.duckdb = saved
+        connections.duckdb = saved
     inside = sum(v for k, v in t.items() if k not in OUTSIDE_LAND)
     t["land(): registration, row counts, record"] = time.perf_counter() - t0 - inside
     return result.rows_in, dict(t)
@@ -158,7 +159,7 @@ def profile(sources: Path, work: Path, only: set[str] | None, files: int | None,
                        "floor_s": round(floor, 3), "floor_method": method}
                 line = f"{ds.source:6} {path.name:24} {rows:>9,} rows  floor {floor:6.2f} s"
                 if not floor_only:
-                    row["rows"], phases = ours_delivery(ds, partition, path, lake)
+                    row["rows"], phases = ours_delivery(ds, partition, path, lake, work / "spill")
                     row["ours_s"] = round(sum(phases.values()), 3)
                     row["phases_s"] = {k: round(v, 3) for k, v in phases.items()}
                     line += f"  ours {row['ours_s']:6.2f} s  ({row['ours_s'] / floor:.2f}x)"

@@ -28,8 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from contracts.sources import SAMR_SQLITE
+from resources import connections
 from resources.lake import Lake, configured_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,16 +44,6 @@ def default_home() -> Path:
     """LAKEHOUSE_HOME (a relative one is taken from the working directory), else the repository's var/."""
     configured = os.environ.get("LAKEHOUSE_HOME")
     return Path(configured).expanduser().resolve() if configured else DEFAULT_HOME
-
-
-def default_warehouse_memory() -> str:
-    """4GB (1M enterprises build within it, the whole run within 6 GiB), or a quarter of the machine's memory where
-    that is more: the build spills past the limit, but its largest aggregations and joins at 3M need more."""
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # no sysconf (not POSIX)
-        physical = 0
-    return f"{max(4, physical // 4 // 2**30)}GB"
 
 
 def instance_dir(home: Path) -> Path:
@@ -120,9 +112,9 @@ class LakehouseSettings(dg.ConfigurableResource):
 
     @property
     def warehouse_memory(self) -> str:
-        """DuckDB's memory limit for the build (dbt's profile reads it): LAKEHOUSE_WAREHOUSE_MEMORY, else the
-        default for this machine."""
-        return os.environ.get("LAKEHOUSE_WAREHOUSE_MEMORY") or default_warehouse_memory()
+        """DuckDB's memory limit for the build (dbt's profile reads it) and every other connection of the pipeline:
+        LAKEHOUSE_WAREHOUSE_MEMORY, else the default for this machine (resources/connections.py)."""
+        return connections.warehouse_memory()
 
     @property
     def spill_path(self) -> Path:
@@ -130,16 +122,15 @@ class LakehouseSettings(dg.ConfigurableResource):
         next to the warehouse, in warehouse.duckdb.tmp)."""
         return self.home_path / "tmp" / "duckdb"
 
-    def duckdb_config(self) -> dict[str, str]:
-        """A DuckDB connection that reads what the build wrote (the gate's staging, its PII scan and GX): the build's
-        memory limit, spilling into the home (an in-memory connection would otherwise spill into the working
-        directory, or take 80% of the machine)."""
-        return {"memory_limit": self.warehouse_memory, "temp_directory": self.spill_directory()}
+    def duckdb_config(self, memory_limit: str | None = None, **options: object) -> dict[str, object]:
+        """A DuckDB connection of this home (the gate's staging, GX, the PII scan, the landing): the build's memory
+        limit unless told, spilling into `spill_path`."""
+        return connections.bounded(self.spill_path, memory_limit or self.warehouse_memory, **options)
 
-    def spill_directory(self) -> str:
-        """`spill_path` for DuckDB's temp_directory: DuckDB creates the folder, not its parents, made here."""
-        self.spill_path.parent.mkdir(parents=True, exist_ok=True)
-        return str(self.spill_path)
+    def connect(self, database: Path | str = ":memory:", read_only: bool = False,
+                **options: object) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection configured by duckdb_config()."""
+        return connections.connect(database, config=self.duckdb_config(**options), read_only=read_only)
 
     def dbt_environment(self) -> dict[str, str]:
         """What dbt's profile and sources read with `env_var`: this home, the lake and the build's memory limit."""

@@ -368,12 +368,14 @@ def build_warehouse(settings, runs: Runs, console: Console) -> list[str]:
                                                                   == store.current_release(published) else ""))
     import duckdb
 
+    from resources import connections
+
     policies_built = any(tuple(e.asset_key.path) == POLICY_MATCH for e in materialized)
     alerts_built = any(tuple(e.asset_key.path) == PARK_ALERTS for e in materialized)
     leads_built = any(tuple(e.asset_key.path) == CHAIN_LEADS for e in materialized)
     digital_built = any(tuple(e.asset_key.path) == DIGITAL_ECONOMY for e in materialized)
     try:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        con = connections.read_only(settings.warehouse_path)
         try:
             rules = con.execute("select match_rule, count(*) from marts.xref_source_record "
                                 "group by 1 order by 2 desc").fetchall()

@@ -4,6 +4,7 @@ venv's own command from the repository's root, so the result is what `ruff check
 say there; a failure lists the findings (`ruff check --fix`, `sqlfluff fix dbt_project` fix most)."""
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -43,3 +44,24 @@ def test_sqlfluff():
     missed = sorted(p for p in present - linted if not p.startswith(ignored))
     assert missed == [], f"sqlfluff did not lint {missed}:\n{result.stderr}"
     assert "dbt_project/models/intermediate/int_links_exact.sql" in linted
+
+
+# what the pipeline runs (not the tests, the benchmarks or the simulator, which measure DuckDB or write sources)
+PIPELINE_CODE = ("assets", "resources", "data_quality", "pipelines", "scripts", "contracts")
+
+
+def duckdb_connects(source: str) -> list[int]:
+    """The lines of `source` that call duckdb.connect."""
+    return [node.lineno for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"]
+
+
+def test_every_duckdb_connection_of_the_pipeline_is_bounded():
+    """Only resources/connections.py calls duckdb.connect: everywhere else a connection has a memory limit and a
+    spill folder (an unbounded one takes 80% of the machine and spills into the working directory)."""
+    assert duckdb_connects("import duckdb\n\ncon = duckdb.connect(config={})\n") == [3]
+    found = [f"{path.relative_to(ROOT)}:{line}" for folder in PIPELINE_CODE
+             for path in sorted((ROOT / folder).rglob("*.py")) if path != ROOT / "resources" / "connections.py"
+             for line in duckdb_connects(path.read_text(encoding="utf-8"))]
+    assert found == [], f"unbounded DuckDB connections (use resources.connections): {found}"

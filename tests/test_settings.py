@@ -9,7 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from resources.settings import INSTANCE_CONFIG, LakehouseSettings, default_warehouse_memory, prepare_dagster_home
+from resources import connections
+from resources.connections import warehouse_memory
+from resources.settings import INSTANCE_CONFIG, LakehouseSettings, prepare_dagster_home
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
@@ -64,7 +66,7 @@ def test_what_is_configured_wins(nothing_set, monkeypatch, tmp_path):
 def test_dbt_sees_the_home_and_memory_only_while_they_are_exported(nothing_set, monkeypatch, tmp_path):
     with LakehouseSettings(home=str(tmp_path)).exported():
         assert os.environ["LAKEHOUSE_HOME"] == str(tmp_path)
-        assert os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] == default_warehouse_memory()
+        assert os.environ["LAKEHOUSE_WAREHOUSE_MEMORY"] == warehouse_memory()
     assert "LAKEHOUSE_HOME" not in os.environ and "LAKEHOUSE_WAREHOUSE_MEMORY" not in os.environ
     monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "900MB")
     with LakehouseSettings(home=str(tmp_path)).exported():
@@ -74,7 +76,7 @@ def test_dbt_sees_the_home_and_memory_only_while_they_are_exported(nothing_set, 
 
 def test_the_builds_memory_grows_with_the_machine_from_4gb(nothing_set):
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit = default_warehouse_memory()
+    limit = warehouse_memory()
     assert limit.endswith("GB") and int(limit[:-2]) == max(4, physical // 4 // 2**30)
     out = subprocess.run([sys.executable, "-m", "resources.settings", "warehouse-memory"], capture_output=True,
                          text=True, check=True).stdout
@@ -131,3 +133,19 @@ def test_with_a_postgres_url_the_instance_lives_in_postgresql(tmp_path, monkeypa
         monkeypatch.delenv("LAKEHOUSE_DAGSTER_PG_URL")
         prepare_dagster_home(home)
         assert (home / "dagster.yaml").read_text(encoding="utf-8") == INSTANCE_CONFIG.read_text(encoding="utf-8")
+
+
+def test_a_duckdb_connection_of_the_home_is_bounded_and_spills_into_the_home(nothing_set, monkeypatch, tmp_path):
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "300MB")
+    settings = LakehouseSettings(home=str(tmp_path / "home"))
+    with settings.connect() as con:
+        limit, spill = con.execute("select current_setting('memory_limit'), "
+                                   "current_setting('temp_directory')").fetchone()
+    assert limit == "286.1 MiB" and spill == str(tmp_path / "home" / "tmp" / "duckdb")
+    assert (tmp_path / "home" / "tmp" / "duckdb").is_dir()
+    with settings.connect(memory_limit="100MB") as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("95.3 MiB",)
+    with pytest.raises(ValueError, match="memory_limit and temp_directory"):
+        connections.connect(config={})
+    with pytest.raises(ValueError, match="temp_directory"):
+        connections.connect(config={"memory_limit": "1GB"})

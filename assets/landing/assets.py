@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -84,7 +83,7 @@ def fetch_api(hrss, settings, partition: str) -> tuple[readers.RawDelivery, str,
     if pages is None:
         return None
     digest, _ = store.archive(settings.lake, b"\n".join(pages), ".jsonl")
-    con = duckdb.connect()
+    con = settings.connect()  # a province's period is gigabytes of JSON
     con.register("pages", pa.table({"page": pa.array(range(len(pages)), pa.int64()),
                                     "body": pa.array([p.decode("utf-8") for p in pages], pa.string())}))
     lines = con.sql("SELECT CAST(row_number() OVER (ORDER BY page, i) AS BIGINT) AS _source_row, "
@@ -112,7 +111,7 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
     """Land the partitions in order. The next delivery is read while the current one is typed and written, so
     the parsing (or the API's latency) overlaps DuckDB's work; a failure stops at its own partition."""
     lake = context.resources.settings.lake
-    spill = context.resources.settings.spill_directory()  # a province's deliveries spill into the home, not the cwd
+    spill = context.resources.settings.spill_path  # a province's deliveries spill into the home, not the cwd
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
         upcoming = reader.submit(fetch_partition, context, ds, partitions[0]) if partitions else None
@@ -124,8 +123,7 @@ def land_partitions(context, ds: Dataset, partitions: list[str]) -> list[Landing
                 results.append(LandingResult(ds.asset_name, partition, "", None, delivered=False))
                 continue
             raw, source, digest = fetched
-            results.append(land(ds, partition, raw, source, digest, lake, file_stat=raw.file_stat,
-                                spill_directory=spill))
+            results.append(land(ds, partition, raw, source, digest, lake, spill=spill, file_stat=raw.file_stat))
             del raw, fetched
     return results
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from contracts.sources import Dataset
 from contracts.sql import quote_identifier, quote_literal
+from resources import connections
 from resources.lake import Lake
 
 from . import readers, store
@@ -73,7 +74,7 @@ def ensure_schema_file(lake: Lake, ds: Dataset) -> None:
     target = f"{bronze_dir(ds)}/{EMPTY_FILE}"
     if lake.exists(target):
         return
-    con = duckdb.connect()
+    con = connections.connect(config=connections.bounded(None))  # zero rows
     cols = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {quote_identifier(f.name)}" for f in ds.fields)
     store.write_parquet_atomically(con, f"SELECT {cols}, CAST(NULL AS VARCHAR) AS _source_file, CAST(NULL AS BIGINT) "
                                         f"AS _source_row, CAST(NULL AS VARCHAR) AS _delivery_sha256, "
@@ -123,15 +124,12 @@ def malformed_table(malformed: list[tuple[int | None, str, str]]) -> pa.Table:
     })
 
 
-def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Lake,
-         loaded_at: dt.datetime | None = None, file_stat: dict | None = None,
-         spill_directory: str | None = None) -> LandingResult:
-    """`spill_directory`: where DuckDB spills past the landing's memory limit (a province's monthly file does); else
-    DuckDB's default for an in-memory connection, `.tmp` of the working directory."""
+def land(ds: Dataset, partition: str, raw: readers.RawDelivery, source: str, sha256: str, lake: Lake, *,
+         spill: Path | str, loaded_at: dt.datetime | None = None, file_stat: dict | None = None) -> LandingResult:
+    """`spill`: the folder DuckDB spills into past the landing's memory limit (a province's monthly file does)."""
     loaded_at = (loaded_at or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
     json_source = ds.format in ("jsonl", "api")
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "preserve_insertion_order": True,
-                                 **({"temp_directory": spill_directory} if spill_directory else {})})
+    con = connections.connect(config=connections.bounded(spill, DUCKDB_MEMORY_LIMIT, preserve_insertion_order=True))
     con.register("lines" if json_source else "raw", raw.table)
     for statement in typing_statements(ds, partition, loaded_at.date().isoformat(), json_source):
         con.execute(statement)

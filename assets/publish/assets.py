@@ -17,7 +17,6 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from assets.landing.assets import asset_key as landing_key
 from assets.landing.assets import conservation
@@ -154,7 +153,7 @@ def staged_extracts(context: dg.AssetExecutionContext, config: GateConfig):
     accepted, blocking = gates.split_gaps(gaps + failed_landing_attempts(context.instance), config.accept_gaps)
     provenance = {"run_id": context.run.run_id, "warehouse": str(settings.warehouse_path),
                   "deliveries": deliveries(settings.lake), "accepted_gaps": accepted}
-    con = duckdb.connect(config=settings.duckdb_config())
+    con = settings.connect()
     con.execute(gates.attach_sql(settings.warehouse_path))
     staged: dict[str, tuple[Path, dict]] = {}
     try:

@@ -16,11 +16,11 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from contracts.published import BY_NAME
 from contracts.sql import path_literal, quote_identifier
+from resources import connections
 
 CHANGES = "changes"
 CHANGE_COLUMN = "_change"
@@ -43,26 +43,32 @@ def _schema(folder: Path) -> list[tuple[str, str]]:
 
 
 def change_set_sql(name: str, new: Path, old: Path | None, same_schema: bool) -> str:
-    """The change set of `name` from the version folder `old` (None: nothing before) to `new`, as one query."""
+    """The rows of the change set of `name` from the version folder `old` (None: nothing before) to `new`, unsorted
+    (write_change_set sorts them by CHANGE_COLUMN and the key)."""
     key = BY_NAME[name].key
     # a key column may be NULL (industry_chain: a gap has no enterprise): keys match NULL to NULL
     on = " and ".join(f"n.{quote_identifier(k)} is not distinct from o.{quote_identifier(k)}" for k in key)
-    order = ", ".join(quote_identifier(k) for k in key)
     new_rows = f"read_parquet({path_literal(new / '*.parquet')}, hive_partitioning = false)"
     if old is None:
-        return f"select 'added' as {CHANGE_COLUMN}, * from {new_rows} order by {order}"
+        return f"select 'added' as {CHANGE_COLUMN}, * from {new_rows}"
     old_rows = f"read_parquet({path_literal(old / '*.parquet')}, hive_partitioning = false)"
-    # with the same columns, a changed row is one not found whole in the old version; with other columns (the
-    # dataset's contract changed) every row kept is changed, and the consumer reloads it
-    changed = (f"(select * from {new_rows} except select * from {old_rows}) n semi join {old_rows} o on {on}"
+    # with the same columns, a changed row is a key of both versions whose values differ (a join on the key spills
+    # past the memory limit; EXCEPT over whole rows does not); with other columns (the dataset's contract changed)
+    # every row kept is changed, and the consumer reloads it
+    differs = " or ".join(f"n.{quote_identifier(c)} is distinct from o.{quote_identifier(c)}"
+                          for c, _ in _schema(new) if c not in key)
+    changed = (f"{new_rows} n join {old_rows} o on {on} where {differs or 'false'}"
                if same_schema else f"{new_rows} n semi join {old_rows} o on {on}")
     return f"""
         select 'added' as {CHANGE_COLUMN}, n.* from {new_rows} n anti join {old_rows} o on {on}
         union all by name
         select 'removed' as {CHANGE_COLUMN}, o.* from {old_rows} o anti join {new_rows} n on {on}
         union all by name
-        select 'changed' as {CHANGE_COLUMN}, n.* from {changed}
-        order by {CHANGE_COLUMN}, {order}"""
+        select 'changed' as {CHANGE_COLUMN}, n.* from {changed}"""
+
+
+def change_set_order(name: str) -> str:
+    return ", ".join(quote_identifier(c) for c in (CHANGE_COLUMN, *BY_NAME[name].key))
 
 
 def write_change_set(published: Path, name: str, from_version: str | None, to_version: str, *,
@@ -83,9 +89,14 @@ def write_change_set(published: Path, name: str, from_version: str | None, to_ve
         shutil.rmtree(building)
     building.mkdir(parents=True)
     part = building / PART
-    with duckdb.connect() as con:
-        con.execute("set enable_progress_bar = false")  # the run's log, not a terminal
-        con.execute(f"copy ({change_set_sql(name, new, old, same_schema)}) to $part "
+    # the joins of two versions pass memory at a province's size: they spill beside what they write
+    spill, unsorted = building / ".spill", building / ".unsorted.parquet"
+    rows = change_set_sql(name, new, old, same_schema)
+    with connections.connect(config=connections.bounded(spill)) as con:
+        if old is not None:  # sorted apart from the joins: a sort above them holds both and runs out of memory
+            con.execute(f"copy ({rows}) to $unsorted (format parquet)", {"unsorted": str(unsorted)})
+            rows = f"select * from read_parquet({path_literal(unsorted)})"
+        con.execute(f"copy ({rows} order by {change_set_order(name)}) to $part "
                     "(format parquet, compression zstd)", {"part": str(part)})
         counts = dict.fromkeys(KINDS, 0)
         counts.update(con.execute(f"select {CHANGE_COLUMN}, count(*) from read_parquet($part) group by all",
@@ -96,6 +107,8 @@ def write_change_set(published: Path, name: str, from_version: str | None, to_ve
         "files": [{"path": PART, "rows": sum(counts.values()), "bytes": part.stat().st_size}],
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
     }
+    shutil.rmtree(spill, ignore_errors=True)
+    unsorted.unlink(missing_ok=True)
     (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(building, target)
     return manifest

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from assets.metadata import markdown_table
 from contracts.sources import DATASETS
 from contracts.sql import quote_identifier, quote_literal
+from resources import connections
 
 PERSONAL_COLUMNS = {n.lower() for ds in DATASETS for f in ds.fields if f.pii for n in (f.source, f.name)}
 ID_CANDIDATE = (r"(^|[^0-9A-Za-z])"
@@ -53,15 +52,14 @@ class Finding:
         return f"{self.file}:{self.column} {self.kind} in {self.rows} row(s)"
 
 
-def scan(folder: Path, config: dict[str, str] | None = None) -> list[Finding]:
+def scan(folder: Path, config: dict[str, object]) -> list[Finding]:
     """Every staged file of `folder`, read once for all its text columns and patterns (a province's extracts hold
-    hundreds of millions of rows); `config` bounds the connection (memory limit, spill directory)."""
+    hundreds of millions of rows); `config` bounds the connection (resources.connections.bounded)."""
     findings: list[Finding] = []
     patterns = {"id": quote_literal(ID_CANDIDATE), "mobile phone number": quote_literal(MOBILE),
                 "landline phone number": quote_literal(LANDLINE)}  # constants of the query: compiled once
-    con = duckdb.connect(config=config or {})
+    con = connections.connect(config=config)
     try:
-        con.execute("set enable_progress_bar = false")
         for path in sorted(folder.glob("*.parquet")):
             source, file = "read_parquet($path, hive_partitioning = false)", {"path": str(path)}
             columns = con.execute(f"describe select * from {source}", file).fetchall()

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from contracts.published import BY_NAME, PUBLISHED
 from contracts.sql import path_literal, quote_identifier, quote_literal
+from resources import connections
 
 from . import changes
 
@@ -318,7 +319,7 @@ def _build_analytics(target: Path, folders: dict[str, Path]) -> None:
     open session keeps reading the release it opened with), written aside and renamed into place."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    con = connections.connect(tmp, config=connections.bounded(None))  # views: it holds no data
     try:
         rows = []
         for p in PUBLISHED:

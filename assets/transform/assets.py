@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from assets.metadata import markdown_table
 from contracts.sql import qualified_name
-from resources import rule_tables
+from resources import connections, rule_tables
 from resources.settings import LakehouseSettings
 
 from .project import dbt_project
@@ -113,7 +113,7 @@ def with_row_counts(context: AssetExecutionContext, events: list, warehouse: Pat
     relations = _relations()
     tests = compiled_tests(target) if target else {}
     out = []
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connections.read_only(warehouse)
     try:
         for event in events:
             if isinstance(event, dg.AssetCheckResult):

@@ -13,6 +13,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from resources import connections
+
 XREF = dg.AssetKey(["marts", "xref_source_record"])
 QUALITY_CHECK = "links_match_ground_truth"
 PRECISION_FLOOR = 0.995
@@ -90,7 +92,7 @@ def measure_links(con: duckdb.DuckDBPyConnection, truth: Path, links: str = XREF
 
 
 def measure(warehouse: Path, truth: Path) -> list[dict]:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connections.read_only(warehouse)
     try:
         return measure_links(con, truth)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -142,10 +143,10 @@ def landed(tmp_path) -> tuple[Path, list[LandingResult]]:
     lake = Lake.at(tmp_path / "lake")
     june = land(TAX_RETURNS, "2024-06", tax_delivery(GOOD + ",补报", "91330782MA2JXXXX1Q,甲,202406,abc,0,0,0,0,义乌,",
                                                      header=TAX_HEADER + ",备注"),
-                "tax/税收_202406.csv", "a" * 64, lake, loaded_at=LOADED)
+                "tax/税收_202406.csv", "a" * 64, lake, spill=tmp_path / "spill", loaded_at=LOADED)
     july = land(TAX_RETURNS, "2024-07", tax_delivery(GOOD.replace("202406", "202407"),
                                                      "91330782MA2JXXXX1Q,乙,202407,xyz,0,0,0,0,义乌"),
-                "tax/税收_202407.csv", "b" * 64, lake, loaded_at=LOADED)
+                "tax/税收_202407.csv", "b" * 64, lake, spill=tmp_path / "spill", loaded_at=LOADED)
     return lake, [june, july, LandingResult(TAX_RETURNS.asset_name, "2024-08", "", None, delivered=False)]
 
 
@@ -211,3 +212,23 @@ def test_unrecognised_files_are_named_once_by_the_right_dataset(tmp_path):
     assert warned.description == "tax/税收_2024.csv: not a month"
     clean = report.recognised_result([], tmp_path)
     assert clean.passed and clean.description == "every file is a delivery"
+
+
+def test_a_delivery_larger_than_the_landings_memory_spills_where_it_is_told(tmp_path, monkeypatch):
+    """300,000 tax rows landed under a 32 MB limit: DuckDB spills into the given folder (the landing asset gives
+    $LAKEHOUSE_HOME/tmp/duckdb), not the working directory, and every row is still accounted for."""
+    from assets.landing import land as land_module
+    from benchmarks.measure import Sampler
+
+    monkeypatch.setattr(land_module, "DUCKDB_MEMORY_LIMIT", "32MB")
+    monkeypatch.chdir(tmp_path)
+    rows = [f"91330782MA{i:07d}Q,义乌市新星饰品有限公司{i},202406,{i % 1000},20,5,{i % 1000 + 25},1000,义乌税务"
+            for i in range(300_000)]
+    delivery = tax_delivery(*rows, "91330782MA2JXXXX1Q,甲,202406,abc,0,0,0,0,义乌")
+    spill = tmp_path / "home" / "tmp" / "duckdb"
+    with Sampler(os.getpid(), spill_dirs=(spill,), spill_every=1, interval=0.02) as sampler:
+        result = land(TAX_RETURNS, "2024-06", delivery, "tax/税收_202406.csv", "c" * 64, Lake.at(tmp_path / "lake"),
+                      spill=spill, loaded_at=LOADED)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (300_001, 300_000, 1)
+    assert sampler.peak_spill_bytes > 8 * 2**20, sampler.spill_samples
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "lake"]  # no .tmp in the working directory

@@ -10,6 +10,7 @@ from assets.publish import gates, pii, store
 from contracts.published import Published
 from contracts.sql import qualified_name, quote_identifier
 from data_quality.validate import Outcome
+from resources import connections
 from tests import duck
 
 KEY = dg.AssetKey(["staged", "park_kpi"])
@@ -88,7 +89,7 @@ def test_pii_result_shows_masked_findings_of_a_real_scan(tmp_path):
     column = 'it\'s "备注"'
     duck.run(f"copy (select '联系 13812345678' as {quote_identifier(column)}, 'ok' as other) to $path "
              f"(format parquet)", {"path": str(tmp_path / "part-0.parquet")})
-    result = gates.pii_result(KEY, pii.scan(tmp_path), 1)
+    result = gates.pii_result(KEY, pii.scan(tmp_path, connections.bounded(None, "256MB")), 1)
     md = values(result.metadata)
     assert not result.passed and result.check_name == gates.PII_CHECK and md["files_scanned"] == 1
     assert "13812345678" not in md["findings"] and "mobile phone number" in md["findings"]

@@ -9,6 +9,7 @@ import pytest
 
 from assets.publish import changes, store
 from contracts.published import PUBLISHED
+from resources import connections
 
 V1, V2, V3 = "20250101T000000Z-11111111", "20250201T000000Z-22222222", "20250301T000000Z-33333333"
 CHAIN = "industry_chain"  # key (chain, node, enterprise_code): a node without enterprises has a NULL in its key
@@ -111,3 +112,29 @@ def test_change_sets_go_with_the_versions_they_lead_to(tmp_path):
     store.prune(published, CHAIN, keep=2)
     assert sorted(p.name for p in changes.changes_dir(published, CHAIN).iterdir()) == [
         f"{V1}_to_{V2}", f"{V2}_to_{V3}"]
+
+
+def test_a_change_set_larger_than_memory_spills_within_its_limit(tmp_path, monkeypatch):
+    """Two versions of 2M rows joined under a 64 MB limit: the change set spills into its own folder (not the
+    working directory's .tmp), comes out exact, and leaves no spill behind."""
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "64MB")
+    monkeypatch.chdir(tmp_path)
+    published = tmp_path / "published"
+
+    def rows(start: int, shift_even: int) -> str:
+        return (f"select 'ev' as chain, 'n' || i as node, 'QY' || i as enterprise_code, "
+                f"(i + case when i % 2 = 0 then {shift_even} else 0 end) % 7 as revenue "
+                f"from range({start}, {start} + 2000000) t(i)")
+
+    publish(published, V1, rows(0, 0))
+    second = publish(published, V2, rows(100, 1))
+    # keys 0..99 removed, 2000000..2000099 added, the even ones of 100..1999999 changed
+    assert second[CHAIN]["changes"] == {"added": 100, "removed": 100, "changed": 999_950}
+    assert not (tmp_path / ".tmp").exists()
+    assert not list(changes.changes_dir(published, CHAIN).rglob(".spill"))
+    assert [r["_change"] for r in pq.read_table(changes.change_set_dir(published, CHAIN, V1, V2) / changes.PART,
+                                                 columns=["_change"]).slice(99, 2).to_pylist()] == ["added", "changed"]
+    # it had to spill: the same joins within the same limit but with nowhere to spill run out of memory
+    new, old = published / CHAIN / f"v={V2}", published / CHAIN / f"v={V1}"
+    with connections.connect(config=connections.bounded(None)) as con, pytest.raises(duckdb.OutOfMemoryException):
+        con.execute(f"select count(*) from ({changes.change_set_sql(CHAIN, new, old, True)})").fetchall()

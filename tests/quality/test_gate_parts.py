@@ -11,6 +11,7 @@ from assets.publish import pii
 from data_quality import suites
 from data_quality.gx_duckdb import buffered_duckdb_results
 from data_quality.validate import build_docs, connection_string, row_count_bounds, validate
+from resources import connections
 
 
 def _validate_plainly(parquet: str, buffered: bool):
@@ -100,7 +101,7 @@ def test_pii_scan_finds_personal_data_and_only_that(tmp_path):
             ('914419000113264879', '东莞市某某电子有限公司 电话13812345678', 'x', '{wrong_check}'),
             ('914419000113264880', '某某厂', 'x', '0769-22345678 转总机'))
             as t(uscc, name, hash_key, note)) to '{tmp_path}/part-0.parquet'""")
-    findings = pii.scan(tmp_path)
+    findings = pii.scan(tmp_path, connections.bounded(None, "256MB"))
     found = {(f.column, f.kind) for f in findings}
     assert found == {("note", "resident ID number"), ("name", "mobile phone number"),
                      ("note", "landline phone number")}, found
@@ -110,7 +111,8 @@ def test_pii_scan_finds_personal_data_and_only_that(tmp_path):
     (tmp_path / "only_cols").mkdir()
     duckdb.connect().execute(
         f"copy (select 'x' as CERNO, 'y' as legal_representative) to '{tmp_path / 'only_cols'}/p.parquet'")
-    assert {f.column for f in pii.scan(tmp_path / "only_cols")} == {"CERNO", "legal_representative"}
+    found = pii.scan(tmp_path / "only_cols", connections.bounded(None, "256MB"))
+    assert {f.column for f in found} == {"CERNO", "legal_representative"}
 
 
 # a dataset whose count no earlier version bounds (tolerance None: the policy matches) needs a row, no more
