@@ -10,8 +10,9 @@
                             S3-compatible object store (endpoint and credentials: resources/lake.py); default: the
                             folder $LAKEHOUSE_HOME/lake
     LAKEHOUSE_WAREHOUSE_MEMORY
-                            DuckDB's memory limit for the build (dbt), e.g. 8GB; default: 4GB, or a quarter of the
-                            machine's memory where that is more (DuckDB spills past it; two dbt threads share it)
+                            DuckDB's memory limit for the build (dbt) and every other connection of the pipeline
+                            (resources/connections.py), e.g. 8GB; default: 4GB, or a quarter of the machine's
+                            memory where that is more (DuckDB spills past it; two dbt threads share it)
 
 Values are read when a run starts (never at import). The Makefile, scripts, benchmarks and tests ask this module
 instead of deriving them again; `python -m resources.settings home|dagster-home|warehouse-memory|...` answers for
