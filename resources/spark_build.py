@@ -46,7 +46,7 @@ def command(settings: LakehouseSettings, target: str = "spark", extra: list[str]
     home = spark_home(settings)
     nodes = ["--select", select] if select else []
     # the data tests too, unless left out (the engine comparison checks the tables against DuckDB's, tested build);
-    # the unit tests are the models' logic, run by the DuckDB build
+    # the unit tests are the models' logic, run on DuckDB by `make test` (tests/transform/test_dbt_unit_tests.py)
     kinds = ["model", "seed", *(["test"] if tests else [])]
     return [str(dbt), "build", "--target", target, *nodes, *(f for kind in kinds for f in ("--resource-type", kind)),
             "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),

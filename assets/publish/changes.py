@@ -10,12 +10,15 @@ when complete; it is derived from the two version folders only, so writing it ag
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 from contracts.published import BY_NAME
@@ -71,11 +74,29 @@ def change_set_order(name: str) -> str:
     return ", ".join(quote_identifier(c) for c in (CHANGE_COLUMN, *BY_NAME[name].key))
 
 
+def spill_dir(published: Path) -> Path:
+    """Where the change sets' joins spill: inside the published folder they write to (the same volume), hidden."""
+    return published / ".spill"
+
+
+@contextlib.contextmanager
+def connection(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One bounded connection for the change sets of a release (a DuckDB instance per change set cost more than a
+    small dataset's whole change set); its spill folder is removed with it."""
+    spill = spill_dir(published)
+    try:
+        with connections.connect(config=connections.bounded(spill)) as con:
+            yield con
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
 def write_change_set(published: Path, name: str, from_version: str | None, to_version: str, *,
-                     reason: str) -> dict | None:
-    """Write (or find, if already written) the change set of one switch of `name`'s `current`. Returns its
-    manifest; None when either version is gone (pruned since): a consumer at the old version then reloads `current`,
-    and no later publication is held up by a change set that can no longer be made."""
+                     reason: str, con: duckdb.DuckDBPyConnection | None = None) -> dict | None:
+    """Write (or find, if already written) the change set of one switch of `name`'s `current`, on `con` (default: a
+    connection of its own). Returns its manifest; None when either version is gone (pruned since): a consumer at the
+    old version then reloads `current`, and no later publication is held up by a change set that can no longer be
+    made."""
     target = change_set_dir(published, name, from_version, to_version)
     if (target / MANIFEST).exists():
         return json.loads((target / MANIFEST).read_text(encoding="utf-8"))
@@ -83,32 +104,31 @@ def write_change_set(published: Path, name: str, from_version: str | None, to_ve
     old = published / name / f"v={from_version}" if from_version else None
     if not new.exists() or (old is not None and not old.exists()):
         return None
+    if con is None:
+        with connection(published) as own:
+            return write_change_set(published, name, from_version, to_version, reason=reason, con=own)
     same_schema = old is None or _schema(old) == _schema(new)
     building = target.with_name(f".{target.name}.building")
     if building.exists():
         shutil.rmtree(building)
     building.mkdir(parents=True)
-    part = building / PART
-    # the joins of two versions pass memory at a province's size: they spill beside what they write
-    spill, unsorted = building / ".spill", building / ".unsorted.parquet"
+    part, unsorted = building / PART, building / ".unsorted.parquet"
     rows = change_set_sql(name, new, old, same_schema)
-    with connections.connect(config=connections.bounded(spill)) as con:
-        if old is not None:  # sorted apart from the joins: a sort above them holds both and runs out of memory
-            con.execute(f"copy ({rows}) to $unsorted (format parquet)", {"unsorted": str(unsorted)})
-            rows = f"select * from read_parquet({path_literal(unsorted)})"
-        con.execute(f"copy ({rows} order by {change_set_order(name)}) to $part "
-                    "(format parquet, compression zstd)", {"part": str(part)})
-        counts = dict.fromkeys(KINDS, 0)
-        counts.update(con.execute(f"select {CHANGE_COLUMN}, count(*) from read_parquet($part) group by all",
-                                  {"part": str(part)}).fetchall())
+    if old is not None:  # sorted apart from the joins: a sort above them holds both and runs out of memory
+        con.execute(f"copy ({rows}) to $unsorted (format parquet)", {"unsorted": str(unsorted)})
+        rows = f"select * from read_parquet({path_literal(unsorted)})"
+    con.execute(f"copy ({rows} order by {change_set_order(name)}) to $part (format parquet, compression zstd)",
+                {"part": str(part)})
+    counts = dict.fromkeys(KINDS, 0)
+    counts.update(con.execute(f"select {CHANGE_COLUMN}, count(*) from read_parquet($part) group by all",
+                              {"part": str(part)}).fetchall())
+    unsorted.unlink(missing_ok=True)
     manifest = {
         "dataset": name, "from_version": from_version, "to_version": to_version, "reason": reason,
         "key": list(BY_NAME[name].key), "schema_changed": not same_schema, "counts": counts,
         "files": [{"path": PART, "rows": sum(counts.values()), "bytes": part.stat().st_size}],
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
     }
-    shutil.rmtree(spill, ignore_errors=True)
-    unsorted.unlink(missing_ok=True)
     (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(building, target)
     return manifest

@@ -24,6 +24,7 @@ Command line (for operators; the Dagster job `rollback_published` does the same)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -184,9 +185,13 @@ def write_change_sets(published: Path) -> dict[str, dict]:
     if record is None or not record.exists():  # no release yet, or one made before releases were recorded
         return {}
     made = json.loads(record.read_text(encoding="utf-8"))
-    written = {name: changes.write_change_set(published, name, made["previous"].get(name), version,
-                                              reason=made["reason"])
-               for name, version in made["versions"].items() if made["previous"].get(name) != version}
+    moved = {name: version for name, version in made["versions"].items() if made["previous"].get(name) != version}
+    pending = [name for name, version in moved.items() if not (changes.change_set_dir(
+        published, name, made["previous"].get(name), version) / changes.MANIFEST).exists()]
+    with changes.connection(published) if pending else contextlib.nullcontext() as con:
+        written = {name: changes.write_change_set(published, name, made["previous"].get(name), version,
+                                                  reason=made["reason"], con=con)
+                   for name, version in moved.items()}
     return {name: manifest for name, manifest in written.items() if manifest is not None}
 
 

@@ -160,15 +160,22 @@ def write_rule_tables(context: AssetExecutionContext, settings: LakehouseSetting
         f"{settings.lake.uri(rule_tables.TABLES[name])} ({rows} rows)" for name, rows in written.items()))
 
 
+# the unit tests check the models' SQL on fixed inputs, not the data: they run where the SQL changes (`make test`,
+# tests/transform/test_dbt_unit_tests.py; `dbt test --select test_type:unit`), not in every run, where they took a
+# third of a small build's dbt time
+PIPELINE_BUILD_EXCLUDES = ("--exclude-resource-type", "unit_test")
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: LakehouseSettings):
-    """dbt build: seeds, staging views, the resolution steps, the marts, and their tests (as asset checks); first the
-    policy and alert-rule files, checked and written into the lake as the tables the reference models read."""
+    """dbt build: seeds, staging views, the resolution steps, the marts, and their data tests (as asset checks);
+    first the policy and alert-rule files, checked and written into the lake as the tables the reference models
+    read."""
     write_rule_tables(context, settings)
     events, error = [], None
     settings.home_path.mkdir(parents=True, exist_ok=True)  # with the lake on an object store, nothing made it yet
     with settings.exported():  # dbt's profile and sources read LAKEHOUSE_HOME: this run's home, default or not
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", *PIPELINE_BUILD_EXCLUDES], context=context)
     try:
         events.extend(invocation.stream())
     except Exception as e:  # what dbt built before failing is still reported, then the failure

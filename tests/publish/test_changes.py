@@ -115,8 +115,8 @@ def test_change_sets_go_with_the_versions_they_lead_to(tmp_path):
 
 
 def test_a_change_set_larger_than_memory_spills_within_its_limit(tmp_path, monkeypatch):
-    """Two versions of 2M rows joined under a 64 MB limit: the change set spills into its own folder (not the
-    working directory's .tmp), comes out exact, and leaves no spill behind."""
+    """Two versions of 2M rows joined under a 64 MB limit: the change set spills inside the published folder (not
+    the working directory's .tmp), comes out exact, and leaves no spill behind."""
     monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_MEMORY", "64MB")
     monkeypatch.chdir(tmp_path)
     published = tmp_path / "published"
@@ -131,7 +131,7 @@ def test_a_change_set_larger_than_memory_spills_within_its_limit(tmp_path, monke
     # keys 0..99 removed, 2000000..2000099 added, the even ones of 100..1999999 changed
     assert second[CHAIN]["changes"] == {"added": 100, "removed": 100, "changed": 999_950}
     assert not (tmp_path / ".tmp").exists()
-    assert not list(changes.changes_dir(published, CHAIN).rglob(".spill"))
+    assert not changes.spill_dir(published).exists() and not list(published.rglob(".unsorted.parquet"))
     assert [r["_change"] for r in pq.read_table(changes.change_set_dir(published, CHAIN, V1, V2) / changes.PART,
                                                  columns=["_change"]).slice(99, 2).to_pylist()] == ["added", "changed"]
     # it had to spill: the same joins within the same limit but with nowhere to spill run out of memory

@@ -6,6 +6,7 @@ A screenshot of each step is kept in $LAKEHOUSE_TEST_ARTIFACTS (default: var/tes
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -64,12 +65,16 @@ def dagster_ui(tmp_path_factory, small_root):
             pytest.fail(f"dagster dev did not answer: {(home / 'dagster-dev.log').read_text()[-2000:]}")
         yield base, dagster_home
     finally:
-        os.killpg(proc.pid, 15)
+        # SIGTERM to `dagster dev` alone, which stops its webserver, daemon and code servers in turn (sent to the
+        # whole group at once, they died under it and it waited out its own timeouts: two minutes)
+        proc.terminate()
         try:
-            proc.wait(timeout=120)  # the webserver, the daemon and their code servers stop one after another
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)  # a shutdown this slow is the loaded machine's, not what this test is about
             proc.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):  # nothing of the group outlives the module
+            os.killpg(proc.pid, 9)
         log.close()
 
 
