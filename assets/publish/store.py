@@ -186,9 +186,7 @@ def write_change_sets(published: Path) -> dict[str, dict]:
         return {}
     made = json.loads(record.read_text(encoding="utf-8"))
     moved = {name: version for name, version in made["versions"].items() if made["previous"].get(name) != version}
-    pending = [name for name, version in moved.items() if not (changes.change_set_dir(
-        published, name, made["previous"].get(name), version) / changes.MANIFEST).exists()]
-    with changes.connection(published) if pending else contextlib.nullcontext() as con:
+    with changes.connection(published) if moved else contextlib.nullcontext() as con:
         written = {name: changes.write_change_set(published, name, made["previous"].get(name), version,
                                                   reason=made["reason"], con=con)
                    for name, version in moved.items()}
